@@ -1,0 +1,79 @@
+"""A user-space TCP proxy on 127.0.0.1 that adds a fixed delay in each direction.
+
+Kernel ``netem`` is not available on the machines we measure on, and on bare
+loopback a round trip costs nothing, which hides exactly the per-call and
+per-connection costs that matter on a real network. Each chunk read from one
+side is forwarded to the other side ``one_way_delay`` seconds later, so a
+request/response exchange costs one emulated round trip (2 x one_way_delay).
+"""
+
+import asyncio
+import threading
+from typing import Optional, Tuple
+
+__all__ = ["LatencyProxy"]
+
+
+class LatencyProxy:
+    """Forward ``127.0.0.1:<port>`` to ``target`` with ``one_way_delay`` seconds each way."""
+
+    def __init__(self, target: Tuple[str, int], one_way_delay: float) -> None:
+        self.target = target
+        self.delay = one_way_delay
+        self.port: Optional[int] = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: Optional[asyncio.AbstractServer] = None
+
+    async def _pipe(self, reader, writer) -> None:
+        queue: asyncio.Queue = asyncio.Queue()
+
+        async def sender() -> None:
+            while True:
+                due, data = await queue.get()
+                wait = due - self._loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                if data is None:
+                    writer.close()
+                    return
+                writer.write(data)
+                await writer.drain()
+
+        task = asyncio.ensure_future(sender())
+        try:
+            while True:
+                data = await reader.read(1 << 16)
+                queue.put_nowait((self._loop.time() + self.delay, data or None))
+                if not data:
+                    break
+        except ConnectionError:
+            queue.put_nowait((self._loop.time(), None))
+        await task
+
+    async def _handle(self, client_reader, client_writer) -> None:
+        try:
+            server_reader, server_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_writer.close()
+            return
+        await asyncio.gather(
+            self._pipe(client_reader, server_writer),
+            self._pipe(server_reader, client_writer),
+            return_exceptions=True,
+        )
+
+    def start(self) -> "LatencyProxy":
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._handle, "127.0.0.1", 0), self._loop
+        )
+        self._server = future.result(10)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)

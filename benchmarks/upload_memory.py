@@ -1,0 +1,68 @@
+"""Peak client memory and time of uploading one large file.
+
+Compares pydas's streamed ``perform_upload`` with the old client's approach
+(reading the whole file into memory and sending it as one body), against the
+bundled emulator running in another process on 127.0.0.1.
+
+Usage::
+
+    python benchmarks/upload_memory.py [--size-mb 300]
+
+Results are written down in ``benchmarks/RESULTS.rst``.
+"""
+
+import argparse
+import os
+import tempfile
+
+from _common import emulator_process, make_file, run_measured, timestamp
+
+STREAMED = """
+import os
+from pydas.drivers import CoreDriver
+d = CoreDriver(os.environ['B_URL'])
+token = d.login_with_api_key(os.environ['B_EMAIL'], os.environ['B_KEY'])
+item = d.create_item(token, 'streamed', os.environ['B_FOLDER'])
+up = d.generate_upload_token(token, item['item_id'], 'big.bin')
+d.perform_upload(up, 'big.bin', filepath=os.environ['B_FILE'])
+"""
+
+BUFFERED = """
+import os, requests
+from pydas.drivers import CoreDriver
+d = CoreDriver(os.environ['B_URL'])
+token = d.login_with_api_key(os.environ['B_EMAIL'], os.environ['B_KEY'])
+item = d.create_item(token, 'buffered', os.environ['B_FOLDER'])
+up = d.generate_upload_token(token, item['item_id'], 'big.bin')
+size = os.path.getsize(os.environ['B_FILE'])
+with open(os.environ['B_FILE'], 'rb') as f:
+    body = f.read()
+r = requests.put(os.environ['B_URL'] + '/api/json', data=body, params={
+    'method': 'midas.upload.perform', 'uploadtoken': up, 'filename': 'big.bin',
+    'length': size, 'revision': 'head'})
+assert r.json()['stat'] == 'ok', r.text
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=int, default=300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, emulator_process() as server:
+        path = os.path.join(tmp, "big.bin")
+        make_file(path, args.size_mb << 20)
+        env = {
+            "B_URL": server["url"],
+            "B_EMAIL": server["email"],
+            "B_KEY": server["api_key"],
+            "B_FOLDER": server["folder_id"],
+            "B_FILE": path,
+        }
+        print(f"upload of {args.size_mb} MiB, {timestamp()}")
+        for label, code in (("pydas streamed", STREAMED), ("whole file in memory", BUFFERED)):
+            elapsed, rss = run_measured(code, env)
+            print(f"  {label:<22} {elapsed:6.2f} s   peak RSS {rss:7.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
