@@ -1,0 +1,485 @@
+"""The module-level functions of pydas: one login per interpreter, whole trees moved.
+
+These are the functions of the manual's quick start::
+
+    >>> import pydas
+    >>> pydas.login()
+    Server URL: http://domain/midas3
+    Email: email@email.com
+    Password:
+    'FK0uEYfciJcjBbaAadfTC123213s12810Favf0PJPULX'
+    >>> pydas.upload('myfiles')
+    Creating Folder from myfiles
+    Uploading Item from myfiles/file1.txt
+    Uploading Item from myfiles/file2.txt
+
+The login is kept in :mod:`pydas.session`. The transfers themselves are done
+by :mod:`pydas._transfer`; this module resolves server paths such as
+``/users/Jane_Doe/Private/myfiles`` and keeps the token fresh.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import threading
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from pydas import _transfer, exceptions, session
+
+__all__ = [
+    "NotLoggedIn",
+    "PathNotFound",
+    "LocalInputError",
+    "login",
+    "renew_token",
+    "verify_credentials",
+    "upload",
+    "download",
+    "download_folder_recursive",
+    "add_item_upload_callback",
+    "add_item_download_callback",
+    "add_folder_download_callback",
+    "allow_existing_download_paths",
+]
+
+logger = logging.getLogger("pydas")
+logger.addHandler(logging.NullHandler())
+
+LocalInputError = _transfer.LocalInputError
+
+_renew_lock = threading.Lock()
+
+
+class NotLoggedIn(exceptions.PydasException):
+    """A high-level function was called before :func:`login`."""
+
+
+class PathNotFound(exceptions.PydasException):
+    """A server path or destination does not name a readable folder or item."""
+
+
+# ---------------------------------------------------------------------------
+# Login
+
+
+def login(
+    email: Optional[str] = None,
+    password: Optional[str] = None,
+    api_key: Optional[str] = None,
+    application: str = "Default",
+    url: Optional[str] = None,
+    verify_ssl_certificate: bool = True,
+) -> str:
+    """Log in to a Midas server and remember the login for the other functions.
+
+    Whatever is not given is asked for: ``Server URL:`` and ``Email:`` on the
+    terminal, ``Password:`` without echo when neither a password nor an API
+    key is given. With a password, the account's default API key is fetched
+    first (and ``application`` is ``Default``). When the server asks for a
+    second factor, the ``One-Time Password:`` is asked for too.
+
+    :param email: the account's e-mail address
+    :param password: the account's password (not stored)
+    :param api_key: an API key, used instead of the password
+    :param application: the application name the API key belongs to
+    :param url: the server URL, e.g. ``https://host/midas``
+    :param verify_ssl_certificate: whether to check the server's TLS certificate
+    :returns: the API token
+    :raises pydas.exceptions.PydasException: when the server refuses the login
+    """
+    from pydas.core import Communicator
+
+    if url is None:
+        url = input("Server URL: ")
+    if email is None:
+        email = input("Email: ")
+    communicator = Communicator(url)
+    try:
+        communicator.verify_ssl_certificate = verify_ssl_certificate
+        if api_key is None:
+            if password is None:
+                password = getpass.getpass("Password: ")
+            api_key = communicator.get_default_api_key(email, password)
+            application = "Default"
+        token = _token_from_api_key(communicator, email, api_key, application)
+    except BaseException:
+        communicator.close()
+        raise
+    if session.communicator is not None and session.communicator is not communicator:
+        session.communicator.close()
+    session.communicator = communicator
+    session.url = communicator.url
+    session.verify_ssl_certificate = verify_ssl_certificate
+    session.email = email
+    session.api_key = api_key
+    session.application = application
+    session.token = token
+    return token
+
+
+def _token_from_api_key(communicator: Any, email: str, api_key: str, application: str) -> str:
+    """Exchange an API key for a token, asking for the one-time password if required."""
+    answer = communicator.login_with_api_key(email, api_key, application=application)
+    if _is_mfa_answer(communicator, answer):
+        one_time_pass = getpass.getpass("One-Time Password: ")
+        return communicator.mfa_otp_login(answer, one_time_pass)
+    return answer
+
+
+def _is_mfa_answer(communicator: Any, answer: str) -> bool:
+    """Whether ``login_with_api_key`` returned an ``mfa_token_id`` rather than a token.
+
+    Real tokens are 32 characters long; the MFA id is a short number.
+    """
+    return len(answer) < 10
+
+
+def renew_token() -> str:
+    """Get a fresh token with the API key of the current login.
+
+    :returns: the new token (also stored in :mod:`pydas.session`)
+    :raises NotLoggedIn: if :func:`login` was not called
+    """
+    _require_login()
+    session.token = _token_from_api_key(
+        session.communicator, session.email, session.api_key, session.application
+    )
+    return session.token
+
+
+def verify_credentials() -> str:
+    """Make sure there is a token to use, and return it.
+
+    No request is made when a token is present: an expired token is noticed
+    by the first call that uses it and then renewed once, transparently.
+
+    :returns: the current token
+    :raises NotLoggedIn: if :func:`login` was not called
+    """
+    _require_login()
+    if session.token is None:
+        return renew_token()
+    return session.token
+
+
+def _require_login() -> None:
+    if session.communicator is None or session.email is None or session.api_key is None:
+        raise NotLoggedIn("not logged in: call pydas.login() first")
+
+
+def _renew_after(refused: str) -> str:
+    """Renew the token once, however many workers saw it refused."""
+    with _renew_lock:
+        if session.token is not None and session.token != refused:
+            return session.token
+        logger.info("The token has expired; renewing it")
+        return renew_token()
+
+
+def _remote() -> _transfer.Remote:
+    verify_credentials()
+    return _transfer.Remote(session.communicator, verify_credentials, _renew_after)
+
+
+# ---------------------------------------------------------------------------
+# Callbacks and options
+
+
+def add_item_upload_callback(callback: Callable[..., Any]) -> None:
+    """Run ``callback(communicator, token, item_id)`` after each item :func:`upload` completes.
+
+    :param callback: the function to call
+    """
+    session.item_upload_callbacks.append(callback)
+
+
+def add_item_download_callback(callback: Callable[..., Any]) -> None:
+    """Run ``callback(communicator, token, item, local_path)`` after each downloaded item.
+
+    :param callback: the function to call; ``item`` is the server's item object
+    """
+    session.item_download_callbacks.append(callback)
+
+
+def add_folder_download_callback(callback: Callable[..., Any]) -> None:
+    """Run ``callback(communicator, token, folder, local_path)`` after each downloaded folder.
+
+    :param callback: the function to call; ``folder`` is the server's folder object
+    """
+    session.folder_download_callbacks.append(callback)
+
+
+def allow_existing_download_paths() -> None:
+    """Let downloads write into local directories that already exist.
+
+    Without this, downloading a folder whose local directory exists is an
+    error. With it, files whose MD5 already matches are left alone and the
+    others are replaced.
+    """
+    session.existing_download_paths_allowed = True
+
+
+# ---------------------------------------------------------------------------
+# Server paths
+
+
+def _split(path: str) -> List[str]:
+    return [part for part in path.split("/") if part]
+
+
+def _find_user(remote: _transfer.Remote, owner: str) -> Dict[str, Any]:
+    """Find the user named ``<first>_<last>``, trying every ``_`` as the separator."""
+    communicator = remote.communicator
+    for index, character in enumerate(owner):
+        if character != "_" or index == 0 or index == len(owner) - 1:
+            continue
+        user = communicator.get_user_by_name(owner[:index], owner[index + 1 :])
+        if user:
+            return user
+    raise PathNotFound(f"no user named {owner!r} (expected <firstname>_<lastname>)")
+
+
+def _descend(
+    remote: _transfer.Remote, path: str, folder: Dict[str, Any], parts: List[str]
+) -> Tuple[str, Dict[str, Any]]:
+    """Follow ``parts`` down from ``folder``; the last part may name an item."""
+    communicator = remote.communicator
+    for position, part in enumerate(parts):
+        folder_id = folder["folder_id"]
+        children = remote.call(lambda t, f=folder_id: communicator.folder_children(t, f))
+        for child in children.get("folders") or []:
+            if _transfer.repair_text(child["name"]) == part:
+                folder = child
+                break
+        else:
+            if position == len(parts) - 1:
+                for item in children.get("items") or []:
+                    if _transfer.repair_text(item["name"]) == part:
+                        return "item", item
+            raise PathNotFound(
+                f"server path {path!r} does not exist: "
+                f"no {part!r} in {_transfer.repair_text(folder.get('name', folder_id))!r}"
+            )
+    return "folder", folder
+
+
+def _folder_by_id(remote: _transfer.Remote, folder_id: Any) -> Dict[str, Any]:
+    communicator = remote.communicator
+    return remote.call(lambda t: communicator.folder_get(t, folder_id))
+
+
+def _resolve(remote: _transfer.Remote, path: str) -> Tuple[str, Dict[str, Any]]:
+    """Resolve a server path to ``("folder", folder)`` or ``("item", item)``.
+
+    Accepted forms: ``/users/<first>_<last>/...``, ``/communities/<name>/...``
+    and ``<home folder>/...`` (``Private``, ``Public``, ... of the logged-in user).
+
+    :raises PathNotFound: naming the path, when it does not resolve
+    """
+    parts = _split(path)
+    communicator = remote.communicator
+    if path.startswith("/"):
+        if len(parts) < 2 or parts[0] not in ("users", "communities"):
+            raise PathNotFound(
+                f"server path {path!r} does not exist: absolute paths start with "
+                "/users/<first>_<last> or /communities/<name>"
+            )
+        if parts[0] == "users":
+            root_id = _find_user(remote, parts[1])["folder_id"]
+        else:
+            name = parts[1]
+            try:
+                community = remote.call(lambda t: communicator.get_community_by_name(name, t))
+            except (exceptions.InvalidPolicy, exceptions.InvalidParameter):
+                raise PathNotFound(
+                    f"server path {path!r} does not exist: no community {name!r}"
+                ) from None
+            root_id = community["folder_id"]
+        rest = parts[2:]
+        if not rest:
+            return "folder", _folder_by_id(remote, root_id)
+        return _descend(remote, path, {"folder_id": root_id, "name": parts[1]}, rest)
+    if not parts:
+        raise PathNotFound("empty server path")
+    home = remote.call(lambda t: communicator.list_user_folders(t))
+    for folder in home:
+        if _transfer.repair_text(folder["name"]) == parts[0]:
+            return _descend(remote, path, folder, parts[1:])
+    names = ", ".join(repr(_transfer.repair_text(folder["name"])) for folder in home)
+    raise PathNotFound(f"server path {path!r} does not exist: your home folders are {names}")
+
+
+def _destination_folder(remote: _transfer.Remote, destination: str) -> Any:
+    kind, resource = _resolve(remote, destination)
+    if kind != "folder":
+        raise PathNotFound(f"destination {destination!r} is an item, not a folder")
+    return resource["folder_id"]
+
+
+# ---------------------------------------------------------------------------
+# Transfers
+
+
+def _check_workers(workers: int) -> None:
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, not {workers!r}")
+
+
+def upload(
+    file_pattern: str,
+    destination: str = "Private",
+    leaf_folders_as_items: bool = False,
+    reuse_existing: bool = False,
+    *,
+    workers: int = 1,
+    quiet: bool = False,
+    progress: Optional[bool] = None,
+) -> None:
+    """Upload files and directories matching a pattern.
+
+    Each matching file becomes an item holding that file; each directory
+    becomes a folder, recursively (sorted by name). With
+    ``leaf_folders_as_items``, a directory without sub-directories becomes a
+    single item holding all its files instead. Symbolic links are skipped and
+    reported. Progress is printed as the manual's status lines.
+
+    :param file_pattern: a file, a directory or a glob pattern
+    :param destination: a folder of your home (``Private``, ``Public``, or
+        ``Private/sub``) or a server path such as ``/users/Jane_Doe/Public/data``
+        or ``/communities/Brain Atlas/Public``
+    :param leaf_folders_as_items: upload leaf directories as one item each
+    :param reuse_existing: reuse folders and items that already exist at the
+        destination: unchanged files are not sent again, a changed file becomes
+        a new revision of its item
+    :param workers: number of items uploaded in parallel
+    :param quiet: do not print status lines (they are still logged)
+    :param progress: show a progress bar (default: when standard error is a terminal)
+    :raises NotLoggedIn: before any request, if :func:`login` was not called
+    :raises LocalInputError: before any request, if the pattern matches nothing
+        or something cannot be read
+    :raises PathNotFound: if the destination does not exist
+    """
+    _require_login()
+    _check_workers(workers)
+    entries, skipped = _transfer.scan(file_pattern)
+    reporter = _transfer.Reporter(quiet=quiet, progress=progress)
+    try:
+        for line in skipped:
+            reporter.warn(line)
+        remote = _remote()
+        folder_id = _destination_folder(remote, destination)
+        _transfer.upload_entries(
+            remote,
+            entries,
+            folder_id,
+            reuse_existing=reuse_existing,
+            leaf_folders_as_items=leaf_folders_as_items,
+            callbacks=list(session.item_upload_callbacks),
+            reporter=reporter,
+            workers=workers,
+        )
+    finally:
+        reporter.close()
+
+
+def download(
+    server_path: str,
+    local_path: str = ".",
+    *,
+    workers: int = 1,
+    quiet: bool = False,
+    progress: Optional[bool] = None,
+) -> str:
+    """Download a server folder (recursively) or item into a local directory.
+
+    A folder arrives as ``local_path/<folder name>``. An item whose head
+    revision holds one file named like the item arrives as that file; other
+    items arrive as a directory named after the item holding its files. Each
+    file is written to a temporary file beside its target, checked against
+    the server's size and MD5, and only then renamed; a file that already
+    matches is not downloaded again. Server names that could escape
+    ``local_path`` are renamed and reported.
+
+    :param server_path: ``/users/<first>_<last>/...``, ``/communities/<name>/...``
+        or a path in your home (``Private/myfiles``)
+    :param local_path: the local directory to download into (created if missing)
+    :param workers: number of items downloaded in parallel
+    :param quiet: do not print status lines (they are still logged)
+    :param progress: show a progress bar (default: when standard error is a terminal)
+    :returns: the local path of the downloaded folder, file or item directory
+    :raises NotLoggedIn: if :func:`login` was not called
+    :raises PathNotFound: if ``server_path`` does not resolve
+    :raises FileExistsError: if the target directory exists and
+        :func:`allow_existing_download_paths` was not called
+    """
+    _require_login()
+    _check_workers(workers)
+    remote = _remote()
+    kind, resource = _resolve(remote, server_path)
+    os.makedirs(local_path, exist_ok=True)
+    reporter = _transfer.Reporter(quiet=quiet, progress=progress)
+    try:
+        if kind == "item":
+            return _transfer.download_item(
+                remote,
+                resource,
+                local_path,
+                allow_existing=session.existing_download_paths_allowed,
+                item_callbacks=list(session.item_download_callbacks),
+                reporter=reporter,
+            )
+        return _transfer.download_folder(
+            remote,
+            resource,
+            local_path,
+            allow_existing=session.existing_download_paths_allowed,
+            item_callbacks=list(session.item_download_callbacks),
+            folder_callbacks=list(session.folder_download_callbacks),
+            reporter=reporter,
+            workers=workers,
+        )
+    finally:
+        reporter.close()
+
+
+def download_folder_recursive(
+    folder_id: Any,
+    path: str = ".",
+    *,
+    workers: int = 1,
+    quiet: bool = False,
+    progress: Optional[bool] = None,
+) -> str:
+    """Download a folder given by id, recursively, into ``path/<folder name>``.
+
+    Works like :func:`download` for a folder.
+
+    :param folder_id: the id of the server folder
+    :param path: the local directory to download into (created if missing)
+    :param workers: number of items downloaded in parallel
+    :param quiet: do not print status lines (they are still logged)
+    :param progress: show a progress bar (default: when standard error is a terminal)
+    :returns: the local path of the downloaded folder
+    :raises NotLoggedIn: if :func:`login` was not called
+    """
+    _require_login()
+    _check_workers(workers)
+    remote = _remote()
+    folder = _folder_by_id(remote, folder_id)
+    os.makedirs(path, exist_ok=True)
+    reporter = _transfer.Reporter(quiet=quiet, progress=progress)
+    try:
+        return _transfer.download_folder(
+            remote,
+            folder,
+            path,
+            allow_existing=session.existing_download_paths_allowed,
+            item_callbacks=list(session.item_download_callbacks),
+            folder_callbacks=list(session.folder_download_callbacks),
+            reporter=reporter,
+            workers=workers,
+        )
+    finally:
+        reporter.close()

@@ -1,0 +1,241 @@
+"""Pure parts of the transfer engine: names, local scanning, output, workers."""
+
+import logging
+import os
+import threading
+
+import pytest
+
+from pydas import _transfer
+from pydas._transfer import LocalDirectory, LocalFile, LocalInputError, Reporter, Runner
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("plain.txt", "plain.txt"),
+        ("with space é.nii", "with space é.nii"),
+        ("../../etc/passwd", ".._.._etc_passwd"),
+        ("/etc/passwd", "_etc_passwd"),
+        ("..", "__"),
+        (".", "_"),
+        ("", "_"),
+        ("a\\b", "a_b"),
+        ("C:\\Windows", "C__Windows"),
+        ("c:evil", "c_evil"),
+        ("nul\x00byte", "nul_byte"),
+        ("...", "___"),
+    ],
+)
+def test_safe_name_is_one_harmless_component(name, expected):
+    safe = _transfer.safe_name(name)
+    assert safe == expected
+    assert os.sep not in safe and "/" not in safe and safe not in (".", "..", "")
+
+
+def test_repair_text_undoes_double_encoding_only_when_it_applies():
+    assert _transfer.repair_text("cafÃ©") == "café"
+    assert _transfer.repair_text("café") == "café"  # not double encoded: kept
+    assert _transfer.repair_text("plain") == "plain"
+    assert _transfer.repair_text("数据") == "数据"
+    assert _transfer.repair_text(42) == 42
+
+
+def test_name_book_keeps_clashing_names_apart():
+    book = _transfer._NameBook()
+    assert book.claim("a/b.txt") == "a_b.txt"
+    assert book.claim("a_b.txt") == "a_b (1).txt"
+    assert book.claim("A_B.txt") == "A_B (2).txt"
+    assert book.claim("other") == "other"
+
+
+def test_inside_refuses_a_symlink_that_leads_out(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "escape").symlink_to(tmp_path)
+    assert _transfer._inside(str(root), "fine") == str(root / "fine")
+    with pytest.raises(_transfer.UnsafePathError):
+        _transfer._inside(str(root), "escape")
+
+
+def test_head_revision_is_the_largest_number_not_the_last():
+    item = {"revisions": [{"revision": "2", "x": "b"}, {"revision": "10", "x": "c"},
+                          {"revision": "1", "x": "a"}]}
+    assert _transfer.head_revision(item)["x"] == "c"
+    assert _transfer.head_revision({"revisions": []}) is None
+
+
+def _tree(root, files):
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            path.mkdir()
+        else:
+            path.write_bytes(content)
+
+
+def test_scan_walks_sorted_and_builds_the_tree(tmp_path, monkeypatch):
+    _tree(tmp_path, {"data/b.txt": b"bb", "data/a.txt": b"a", "data/sub/c.txt": b"",
+                     "data/empty": None})
+    monkeypatch.chdir(tmp_path)
+    entries, skipped = _transfer.scan("data")
+    assert skipped == []
+    [top] = entries
+    assert isinstance(top, LocalDirectory) and top.path == "data"
+    assert [e.path for e in top.entries] == [
+        os.path.join("data", name) for name in ("a.txt", "b.txt", "empty", "sub")
+    ]
+    assert [e.size for e in top.files] == [1, 2]
+    assert not top.is_leaf
+    assert top.entries[2].is_leaf and top.entries[2].entries == []
+
+
+def test_scan_expands_globs_in_sorted_order(tmp_path, monkeypatch):
+    _tree(tmp_path, {"x2.txt": b"2", "x1.txt": b"1", "y.txt": b"y"})
+    monkeypatch.chdir(tmp_path)
+    entries, _ = _transfer.scan("x*.txt")
+    assert [e.path for e in entries] == ["x1.txt", "x2.txt"]
+    assert all(isinstance(e, LocalFile) for e in entries)
+
+
+def test_scan_rejects_a_pattern_that_matches_nothing(tmp_path):
+    with pytest.raises(LocalInputError, match="no file or directory matches"):
+        _transfer.scan(str(tmp_path / "nothing*"))
+
+
+def test_scan_skips_and_reports_symlinks(tmp_path, monkeypatch):
+    _tree(tmp_path, {"data/real.txt": b"r", "outside/secret.txt": b"s"})
+    (tmp_path / "data" / "link_dir").symlink_to(tmp_path / "outside")
+    (tmp_path / "data" / "link_file").symlink_to(tmp_path / "outside" / "secret.txt")
+    (tmp_path / "data" / "dangling").symlink_to(tmp_path / "missing")
+    monkeypatch.chdir(tmp_path)
+    entries, skipped = _transfer.scan("data")
+    assert [e.name for e in entries[0].entries] == ["real.txt"]
+    assert skipped == [
+        f"Skipping broken symbolic link {os.path.join('data', 'dangling')}",
+        f"Skipping symbolic link {os.path.join('data', 'link_dir')}",
+        f"Skipping symbolic link {os.path.join('data', 'link_file')}",
+    ]
+
+
+def test_scan_rejects_a_symlink_loop(tmp_path):
+    (tmp_path / "data").mkdir()
+    loop = tmp_path / "data" / "loop"
+    loop.symlink_to(loop)
+    with pytest.raises(LocalInputError, match="symbolic link loop"):
+        _transfer.scan(str(tmp_path / "data"))
+
+
+def test_scan_rejects_an_unreadable_file(tmp_path, monkeypatch):
+    _tree(tmp_path, {"data/locked.bin": b"x"})
+    real_open = open
+
+    def refusing_open(path, *args, **kwargs):
+        if str(path).endswith("locked.bin"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(_transfer, "open", refusing_open, raising=False)
+    with pytest.raises(LocalInputError, match="cannot read .*locked.bin.*Permission denied"):
+        _transfer.scan(str(tmp_path / "data"))
+
+
+def test_scan_skips_special_files(tmp_path):
+    (tmp_path / "data").mkdir()
+    os.mkfifo(tmp_path / "data" / "pipe")
+    entries, skipped = _transfer.scan(str(tmp_path / "data"))
+    assert entries[0].entries == []
+    assert skipped == [f"Skipping special file {tmp_path / 'data' / 'pipe'}"]
+
+
+def test_file_md5_streams(tmp_path, monkeypatch):
+    monkeypatch.setattr(_transfer, "CHUNK_SIZE", 3)
+    path = tmp_path / "f"
+    path.write_bytes(b"hello world")
+    assert _transfer.file_md5(str(path)) == "5eb63bbbe01eeed093cb22bb8f5acdc3"
+
+
+def test_reporter_prints_whole_lines_logs_them_and_can_be_quiet(capsys, caplog):
+    caplog.set_level(logging.INFO, logger="pydas")
+    loud = Reporter(quiet=False, progress=False)
+    loud.status("Creating Folder from x")
+    loud.warn("Skipping symbolic link y")
+    quiet = Reporter(quiet=True, progress=False)
+    quiet.status("Uploading Item from z")
+    assert capsys.readouterr().out == "Creating Folder from x\nSkipping symbolic link y\n"
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "Creating Folder from x"),
+        ("WARNING", "Skipping symbolic link y"),
+        ("INFO", "Uploading Item from z"),
+    ]
+
+
+def test_reporter_lines_from_threads_are_never_mixed(capsys):
+    reporter = Reporter(progress=False)
+    lines = [f"Uploading Item from worker{n}/" + "x" * 200 for n in range(8)]
+
+    def emit(line):
+        for _ in range(50):
+            reporter.status(line)
+
+    threads = [threading.Thread(target=emit, args=(line,)) for line in lines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 400 and set(out) == set(lines)
+
+
+def test_reporter_progress_bar_counts_bytes_and_files(capsys):
+    reporter = Reporter(progress=True)
+    reporter.expect(100)
+    reporter.expect(50)
+    reporter.advance(120)
+    reporter.advance(-20)
+    reporter.file_done()
+    assert reporter._bar.total == 150 and reporter._bar.n == 100
+    reporter.status("a line")
+    reporter.close()
+    captured = capsys.readouterr()
+    assert captured.out == "a line\n"
+    assert "1/2 files" in captured.err
+
+
+def test_runner_inline_runs_at_once_and_raises_at_once():
+    runner = Runner(1)
+    seen = []
+    runner.submit(seen.append, 1)
+    assert seen == [1]
+    with pytest.raises(ZeroDivisionError):
+        runner.submit(lambda: 1 / 0)
+
+
+def test_runner_pool_raises_the_first_failure_and_stops():
+    runner = Runner(3)
+    started = []
+    gate = threading.Event()
+
+    def job(n):
+        started.append(n)
+        if n == 0:
+            raise OSError("boom")
+        gate.wait(5)
+
+    try:
+        runner.submit(job, 0)
+        with pytest.raises(OSError, match="boom"):
+            for n in range(1, 100):
+                runner.submit(job, n)
+            runner.wait()
+    finally:
+        gate.set()
+        runner.close()
+    assert len(started) < 100
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5])
+def test_runner_rejects_bad_worker_counts(workers):
+    with pytest.raises(ValueError, match="workers"):
+        Runner(workers)
