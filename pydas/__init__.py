@@ -7,8 +7,20 @@ as submodules: :mod:`pydas.core` (the :class:`~pydas.core.Communicator`),
 :mod:`pydas.exceptions`.
 """
 
-from pydas._version import __version__
 from pydas import core, drivers, exceptions, session
+from pydas._version import __version__
+from pydas.api import (
+    add_folder_download_callback,
+    add_item_download_callback,
+    add_item_upload_callback,
+    allow_existing_download_paths,
+    download,
+    download_folder_recursive,
+    login,
+    renew_token,
+    upload,
+    verify_credentials,
+)
 
 #: The installed version of pydas (the old name for :data:`__version__`).
 version = __version__
@@ -20,4 +32,14 @@ __all__ = [
     "drivers",
     "exceptions",
     "session",
+    "login",
+    "renew_token",
+    "verify_credentials",
+    "upload",
+    "download",
+    "download_folder_recursive",
+    "add_item_upload_callback",
+    "add_item_download_callback",
+    "add_folder_download_callback",
+    "allow_existing_download_paths",
 ]

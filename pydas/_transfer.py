@@ -529,6 +529,17 @@ class _Listing:
         self.items = {repair_text(i["name"]): i for i in children.get("items") or []}
 
 
+def _resumable(error: Exception) -> bool:
+    """Whether an upload that failed this way may hold a usable prefix on the server.
+
+    A lost connection, a short body (-105) and an HTTP 5xx status from a proxy
+    qualify; an answer of the Midas API itself (permissions, bad token) does not.
+    """
+    if isinstance(error, (exceptions.RequestError, exceptions.UploadFailed)):
+        return True
+    return isinstance(error, exceptions.InternalError) and (error.code or 0) >= 500
+
+
 class _Uploader:
     def __init__(
         self,
@@ -708,7 +719,9 @@ class _Uploader:
                     create_additional_revision=create_additional_revision,
                 )
                 break
-            except (exceptions.RequestError, exceptions.UploadFailed) as error:
+            except exceptions.PydasException as error:
+                if not _resumable(error):
+                    raise
                 held = self.communicator.get_upload_offset(upload_token)
                 if held is None:
                     # the token was consumed: the server finished the file

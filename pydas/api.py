@@ -120,20 +120,24 @@ def login(
 
 
 def _token_from_api_key(communicator: Any, email: str, api_key: str, application: str) -> str:
-    """Exchange an API key for a token, asking for the one-time password if required."""
-    answer = communicator.login_with_api_key(email, api_key, application=application)
-    if _is_mfa_answer(communicator, answer):
-        one_time_pass = getpass.getpass("One-Time Password: ")
-        return communicator.mfa_otp_login(answer, one_time_pass)
-    return answer
+    """Exchange an API key for a token, asking for the one-time password if required.
 
-
-def _is_mfa_answer(communicator: Any, answer: str) -> bool:
-    """Whether ``login_with_api_key`` returned an ``mfa_token_id`` rather than a token.
-
-    Real tokens are 32 characters long; the MFA id is a short number.
+    ``midas.login`` answers ``{"token": ...}``, or ``{"mfa_token_id": ...}``
+    when the account has a second factor; the key of the answer decides (the
+    old client guessed from the length of the string).
     """
-    return len(answer) < 10
+    data = communicator.request(
+        "midas.login", {"email": email, "apikey": api_key, "appname": application}
+    )
+    if isinstance(data, dict) and "token" in data:
+        return str(data["token"])
+    if isinstance(data, dict) and "mfa_token_id" in data:
+        one_time_pass = getpass.getpass("One-Time Password: ")
+        return communicator.mfa_otp_login(str(data["mfa_token_id"]), one_time_pass)
+    raise exceptions.ParseError(
+        "midas.login: the answer holds neither a token nor an mfa_token_id",
+        method="midas.login",
+    )
 
 
 def renew_token() -> str:
