@@ -1,0 +1,445 @@
+"""Streamed uploads (perform_upload, upload_json_results) and downloads."""
+
+import json
+import os
+
+import pytest
+import requests
+import responses
+from _core_helpers import (
+    BASE,
+    ENDPOINT,
+    answer,
+    envelope,
+    failure,
+    form_params,
+    query_params,
+)
+
+from pydas import drivers, exceptions
+from pydas._transport import CHUNK_SIZE, RetryPolicy
+
+TOKEN = "Tk9secretTOKENvalue0123456789abc"
+UPLOAD_TOKEN = "1/7/abcdefABCDEF0123456789"
+ITEM = {"item_id": "7", "name": "data.bin"}
+
+
+def core(sleeps=None, url=BASE):
+    policy = RetryPolicy(sleep=sleeps or (lambda s: None), random_source=lambda: 1.0)
+    return drivers.CoreDriver(url, retry=policy)
+
+
+@pytest.fixture
+def sample(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(bytes(range(256)) * 40)  # 10240 bytes
+    return path
+
+
+class BodyReader:
+    """A responses callback that consumes a streamed body and records it."""
+
+    def __init__(self, data=ITEM):
+        self.bodies = []
+        self.chunks = []
+        self.data = data
+
+    def __call__(self, request):
+        chunks = [bytes(piece) for piece in request.body or ()]
+        self.chunks.append([len(piece) for piece in chunks])
+        self.bodies.append(b"".join(chunks))
+        return 200, {}, envelope(self.data)
+
+
+# -- perform_upload ----------------------------------------------------------------------
+
+
+def test_perform_upload_defaults(mocked, sample):
+    reader = BodyReader()
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=reader)
+    assert core().perform_upload(UPLOAD_TOKEN, str(sample)) == ITEM
+    request = mocked.calls[0].request
+    assert request.method == "PUT"
+    assert request.url.startswith(ENDPOINT + "?method=midas.upload.perform&")
+    assert query_params(request) == {
+        "uploadtoken": UPLOAD_TOKEN,
+        "filename": str(sample),
+        "revision": "head",
+        "length": "10240",
+    }
+    assert request.headers["Content-Length"] == "10240"
+    assert "Transfer-Encoding" not in request.headers
+    assert "Content-Type" not in request.headers
+    assert reader.bodies == [sample.read_bytes()]
+
+
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({"mode": "stream"}, {"mode": "stream", "revision": "head"}),
+        ({"folder_id": 3}, {"folderid": "3", "revision": "head"}),
+        ({"item_id": 7}, {"itemid": "7", "revision": "head"}),
+        ({"revision": 2}, {"revision": "2"}),
+        ({"revision": 0}, {"revision": "0"}),
+        ({"create_additional_revision": True}, {}),
+        ({"create_additional_revision": True, "revision": "head"}, {"revision": "head"}),
+        ({"create_additional_revision": False}, {"revision": "head"}),
+        ({"changes": "second try"}, {"changes": "second try", "revision": "head"}),
+    ],
+    ids=["mode", "folder_id", "item_id", "revision", "revision-0", "new-revision",
+         "new-revision-head", "no-new-revision", "changes"],
+)
+def test_perform_upload_options(mocked, sample, kwargs, expected):
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=BodyReader())
+    core().perform_upload(UPLOAD_TOKEN, "name.bin", filepath=str(sample), **kwargs)
+    sent = query_params(mocked.calls[0].request)
+    assert sent == {"uploadtoken": UPLOAD_TOKEN, "filename": "name.bin", "length": "10240",
+                    **expected}
+
+
+def test_perform_upload_from_offset_with_progress(mocked, sample):
+    reader = BodyReader()
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=reader)
+    progress = []
+    core().perform_upload(UPLOAD_TOKEN, "data.bin", filepath=str(sample), offset=4000,
+                          progress=progress.append)
+    request = mocked.calls[0].request
+    assert query_params(request)["length"] == "10240"
+    assert request.headers["Content-Length"] == "6240"
+    assert reader.bodies == [sample.read_bytes()[4000:]]
+    assert sum(progress) == 6240
+
+
+def test_perform_upload_of_an_empty_file(mocked, tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    reader = BodyReader()
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=reader)
+    core().perform_upload(UPLOAD_TOKEN, str(empty))
+    assert query_params(mocked.calls[0].request)["length"] == "0"
+    assert mocked.calls[0].request.headers["Content-Length"] == "0"
+    assert reader.bodies == [b""]
+
+
+def test_multipart_mode_is_refused_before_sending(mocked, sample):
+    with pytest.raises(ValueError, match="multipart"):
+        core().perform_upload(UPLOAD_TOKEN, str(sample), mode="multipart")
+    assert len(mocked.calls) == 0
+
+
+def test_missing_local_file_is_reported_before_any_request(mocked, tmp_path):
+    missing = tmp_path / "nope.bin"
+    with pytest.raises(FileNotFoundError) as caught:
+        core().perform_upload(UPLOAD_TOKEN, "nope.bin", filepath=str(missing))
+    assert str(missing) in str(caught.value)
+    with pytest.raises(IsADirectoryError):
+        core().perform_upload(UPLOAD_TOKEN, str(tmp_path))
+    assert len(mocked.calls) == 0
+
+
+def test_offset_outside_the_file(mocked, sample):
+    with pytest.raises(ValueError, match="offset"):
+        core().perform_upload(UPLOAD_TOKEN, str(sample), offset=10241)
+    assert len(mocked.calls) == 0
+
+
+def test_unknown_upload_keyword(mocked, sample):
+    with pytest.raises(TypeError, match="uploadtoken"):
+        core().perform_upload(UPLOAD_TOKEN, str(sample), uploadtoken="x")
+
+
+def test_large_sparse_upload_is_streamed_in_bounded_chunks(mocked, tmp_path):
+    big = tmp_path / "sparse.img"
+    size = 200 * 1024 * 1024
+    with open(big, "wb") as handle:
+        handle.truncate(size)
+    reader = BodyReader()
+
+    def consume(request):
+        largest = total = count = 0
+        for piece in request.body:
+            largest = max(largest, len(piece))
+            total += len(piece)
+            count += 1
+        reader.chunks.append((largest, total, count))
+        return 200, {}, envelope(ITEM)
+
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=consume)
+    core().perform_upload(UPLOAD_TOKEN, "sparse.img", filepath=str(big))
+    largest, total, count = reader.chunks[0]
+    assert total == size
+    assert largest <= CHUNK_SIZE
+    assert count >= size // CHUNK_SIZE
+    assert mocked.calls[0].request.headers["Content-Length"] == str(size)
+
+
+def test_upload_retried_after_connect_failure_sends_the_whole_file(mocked, sample, sleeps):
+    reader = BodyReader()
+    mocked.add(responses.PUT, ENDPOINT, body=requests.exceptions.ConnectTimeout("no route"))
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=reader)
+    assert core(sleeps).perform_upload(UPLOAD_TOKEN, str(sample)) == ITEM
+    assert len(mocked.calls) == 2
+    assert sleeps.waits == [0.5]
+    assert reader.bodies == [sample.read_bytes()]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        {"body": requests.exceptions.ConnectionError("Connection aborted")},
+        {"body": requests.exceptions.ReadTimeout("read")},
+        {"status": 503, "body": "unavailable"},
+        {"status": 502, "body": "bad gateway"},
+    ],
+    ids=["reset", "read-timeout", "503", "502"],
+)
+def test_upload_is_never_resent_after_bytes_may_have_left(mocked, sample, sleeps, first):
+    mocked.add(responses.PUT, ENDPOINT, **first)
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=BodyReader())
+    with pytest.raises(exceptions.PydasException):
+        core(sleeps).perform_upload(UPLOAD_TOKEN, str(sample))
+    assert len(mocked.calls) == 1
+    assert sleeps.waits == []
+
+
+def test_short_upload_reports_upload_failed(mocked, sample):
+    mocked.add(responses.PUT, ENDPOINT,
+               body=failure("-105", "Failed to upload file - 5/10240 bytes transferred"))
+    with pytest.raises(exceptions.UploadFailed, match="5/10240"):
+        core().perform_upload(UPLOAD_TOKEN, str(sample))
+
+
+def test_real_streamed_upload(local_server, sample):
+    local_server.routes[("PUT", "/midas/api/json")] = lambda h: answer(h, envelope(ITEM).encode())
+    driver = core(url=local_server.url)
+    assert driver.perform_upload(UPLOAD_TOKEN, "data.bin", filepath=str(sample), offset=240) == (
+        ITEM
+    )
+    verb, path, headers, body = local_server.seen[0]
+    assert verb == "PUT"
+    assert headers["Content-Length"] == "10000"
+    assert "Transfer-Encoding" not in headers
+    assert body == sample.read_bytes()[240:]
+    assert "length=10240" in path
+
+
+def test_request_with_a_file_payload_is_a_streamed_put(mocked, sample):
+    reader = BodyReader({"ok": "1"})
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=reader)
+    with open(sample, "rb") as handle:
+        handle.seek(40)
+        result = core().request("midas.custom.put", {"a": 1, "b": None}, file_payload=handle)
+    assert result == {"ok": "1"}
+    request = mocked.calls[0].request
+    assert query_params(request) == {"a": "1"}
+    assert request.headers["Content-Length"] == "10200"
+    assert reader.bodies == [sample.read_bytes()[40:]]
+
+
+# -- upload_json_results ----------------------------------------------------------------------
+
+
+def test_upload_json_results(mocked, tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"a": {"acc": 0.9}}))
+    reader = BodyReader([{"scalar_id": "1"}])
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=reader)
+    returned = drivers.TrackerDriver(BASE).upload_json_results(
+        TOKEN, str(results), 2, "prod", "ignored", "rev1", "2024-01-01",
+        config_item_id=11, test_dataset_id=12, truth_dataset_id=13, parent_keys="a",
+        silent=True, unofficial=False, build_results_url="http://ci", branch="main",
+        params={"k": "v"}, extra_urls=[{"label": "l", "text": "t", "href": "h"}],
+    )
+    assert returned == [{"scalar_id": "1"}]
+    request = mocked.calls[0].request
+    assert request.method == "PUT"
+    assert query_params(request) == {
+        "token": TOKEN, "communityId": "2", "producerDisplayName": "prod",
+        "metricName": "ignored", "producerRevision": "rev1", "submitTime": "2024-01-01",
+        "configItemId": "11", "testDatasetId": "12", "truthDatasetId": "13",
+        "parentKeys": "a", "silent": "True", "buildResultsUrl": "http://ci", "branch": "main",
+        "params": '{"k": "v"}', "extraUrls": '[{"label": "l", "text": "t", "href": "h"}]',
+    }
+    assert reader.bodies == [results.read_bytes()]
+
+
+def test_upload_json_results_missing_file(mocked, tmp_path):
+    with pytest.raises(FileNotFoundError):
+        drivers.TrackerDriver(BASE).upload_json_results(
+            TOKEN, str(tmp_path / "none.json"), 2, "p", "m", "r", "t")
+    assert len(mocked.calls) == 0
+
+
+# -- downloads ----------------------------------------------------------------------------------
+
+DOWNLOAD = BASE + "/download/"
+REDIRECT = {"Location": "/midas/download/?items=7"}
+
+
+def add_download(mocked, content=b"hello world", name="a.txt", extra=()):
+    mocked.add(responses.GET, ENDPOINT, status=302, headers=REDIRECT)
+    headers = {"Content-Length": str(len(content)), **dict(extra)}
+    if name is not None:
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    mocked.add(responses.GET, DOWNLOAD, body=content, headers=headers,
+               content_type="application/octet-stream")
+
+
+def test_download_item(mocked):
+    add_download(mocked, b"x" * (CHUNK_SIZE * 2 + 5), "scan.nii")
+    name, chunks = core().download_item(7, token=TOKEN, revision=2)
+    pieces = list(chunks)
+    assert name == "scan.nii"
+    assert b"".join(pieces) == b"x" * (CHUNK_SIZE * 2 + 5)
+    assert max(len(piece) for piece in pieces) <= CHUNK_SIZE
+    assert chunks.response.raw.closed
+    first = mocked.calls[0].request
+    assert first.method == "GET"
+    assert first.url.startswith(ENDPOINT + "?method=midas.item.download&")
+    assert query_params(first) == {"id": "7", "token": TOKEN, "revision": "2"}
+    assert form_params(first) == {}
+
+
+def test_download_item_anonymous_and_revision_zero(mocked):
+    add_download(mocked)
+    name, chunks = core().download_item(7, revision=0)
+    chunks.close()
+    assert query_params(mocked.calls[0].request) == {"id": "7", "revision": "0"}
+
+
+def test_download_item_returning_the_item_fetches_it_first(mocked):
+    mocked.add(responses.POST, ENDPOINT, body=envelope(ITEM))
+    add_download(mocked)
+    name, chunks, item = core().download_item(7, TOKEN, return_item=True)
+    assert (name, b"".join(chunks), item) == ("a.txt", b"hello world", ITEM)
+    assert [call.request.method for call in mocked.calls][:2] == ["POST", "GET"]
+    assert form_params(mocked.calls[0].request) == {"token": TOKEN, "id": "7"}
+
+
+def test_download_error_envelope_raises_the_mapped_exception(mocked):
+    mocked.add(responses.GET, ENDPOINT, body=failure(
+        "-151", "This item doesn't exist or you don't have the permissions."))
+    with pytest.raises(exceptions.InvalidPolicy) as caught:
+        core().download_item(7, token=TOKEN)
+    assert caught.value.method == "midas.item.download"
+    assert caught.value.response.raw.closed
+
+
+def test_download_json_success_instead_of_a_file_is_a_parse_error(mocked):
+    mocked.add(responses.GET, ENDPOINT, body=envelope({"odd": "1"}))
+    with pytest.raises(exceptions.ParseError, match="instead of a file"):
+        core().download_item(7)
+
+
+def test_download_http_error_page(mocked):
+    mocked.add(responses.GET, ENDPOINT, status=302, headers=REDIRECT)
+    mocked.add(responses.GET, DOWNLOAD, status=404, body="<h1>Item does not exist: 7</h1>")
+    with pytest.raises(exceptions.NotFound, match="Item does not exist"):
+        core().download_item(7)
+
+
+def test_download_link_item_uses_the_final_url(mocked):
+    mocked.add(responses.GET, ENDPOINT, status=302, headers=REDIRECT)
+    mocked.add(responses.GET, DOWNLOAD, status=302,
+               headers={"Location": "http://127.0.0.1:9/files/data%20set.nii.gz?x=1"})
+    mocked.add(responses.GET, "http://127.0.0.1:9/files/data%20set.nii.gz", body=b"remote")
+    name, chunks = core().download_item(7)
+    assert name == "data set.nii.gz"
+    assert b"".join(chunks) == b"remote"
+
+
+def test_download_name_rfc5987(mocked):
+    add_download(mocked, name=None, extra={
+        "Content-Disposition": "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"})
+    name, chunks = core().download_item(7)
+    chunks.close()
+    assert name == "résumé.pdf"
+
+
+def test_download_sends_http_auth(mocked):
+    add_download(mocked)
+    driver = core()
+    driver.auth = ("user", "pw")
+    driver.download_item(7)[1].close()
+    assert mocked.calls[0].request.headers["Authorization"].startswith("Basic ")
+
+
+def test_download_iterator_can_be_closed_early(mocked):
+    add_download(mocked, b"y" * (CHUNK_SIZE * 3))
+    with core().download_item(7)[1] as chunks:
+        assert len(next(chunks)) == CHUNK_SIZE
+    assert chunks.response.raw.closed
+    assert list(chunks) == []
+
+
+def test_download_non_ascii_name_over_real_http(local_server):
+    name = "café 数据.txt"
+    wire_name = name.encode("utf-8").decode("latin-1")
+
+    def redirect(h):
+        answer(h, b"", headers=[("Location", "/midas/download/?items=7")], status=302)
+
+    def serve(h):
+        answer(h, b"content", headers=[("Content-Disposition",
+                                         f'attachment; filename="{wire_name}"')])
+
+    local_server.routes[("GET", "/midas/api/json")] = redirect
+    local_server.routes[("GET", "/midas/download/")] = serve
+    got, chunks = core(url=local_server.url).download_item(7)
+    assert got == name
+    assert b"".join(chunks) == b"content"
+
+
+def test_cut_connection_raises_request_error(local_server):
+    def serve(h):
+        answer(h, b"z" * 500, length=1000,
+               headers=[("Content-Disposition", 'attachment; filename="cut.bin"')])
+
+    local_server.routes[("GET", "/midas/api/json")] = serve
+    name, chunks = core(url=local_server.url).download_item(7)
+    assert name == "cut.bin"
+    with pytest.raises(exceptions.RequestError) as caught:
+        b"".join(chunks)
+    assert caught.value.method == "midas.item.download"
+    assert chunks.response.raw.closed
+
+
+def test_bitstream_download_with_offset_accepts_the_short_body(local_server):
+    content = bytes(range(256)) * 4
+
+    def serve(h):
+        answer(h, content[100:], length=len(content),
+               headers=[("Content-Disposition", 'attachment; filename="b.bin"')])
+
+    local_server.routes[("GET", "/midas/api/json")] = serve
+    name, chunks = core(url=local_server.url).download_bitstream(
+        9, token=TOKEN, offset=100, name="b.bin")
+    assert name == "b.bin"
+    assert b"".join(chunks) == content[100:]
+    path = local_server.seen[0][1]
+    assert "method=midas.bitstream.download" in path
+    for fragment in ("id=9", "offset=100", "name=b.bin", f"token={TOKEN}"):
+        assert fragment in path
+
+
+def test_bitstream_download_parameters(mocked):
+    add_download(mocked, b"abc", "b.bin")
+    name, chunks = core().download_bitstream(9)
+    assert (name, b"".join(chunks)) == ("b.bin", b"abc")
+    assert query_params(mocked.calls[0].request) == {"id": "9"}
+
+
+def test_download_connection_refused_is_retried(mocked, sleeps):
+    mocked.add(responses.GET, ENDPOINT, body=requests.exceptions.ConnectTimeout("slow"))
+    add_download(mocked)
+    name, chunks = core(sleeps).download_item(7)
+    assert b"".join(chunks) == b"hello world"
+    assert sleeps.waits == [0.5]
+
+
+def test_file_is_closed_after_upload(mocked, sample):
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=BodyReader())
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    core().perform_upload(UPLOAD_TOKEN, str(sample))
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) <= before
