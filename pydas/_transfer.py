@@ -414,7 +414,7 @@ class LocalFile:
 
     def __init__(self, path: str, size: int) -> None:
         self.path = path
-        self.name = os.path.basename(path)
+        self.name = os.path.basename(os.path.abspath(path))
         self.size = size
 
 
@@ -427,7 +427,7 @@ class LocalDirectory:
 
     def __init__(self, path: str, entries: List[Any]) -> None:
         self.path = path
-        self.name = os.path.basename(path)
+        self.name = os.path.basename(os.path.abspath(path))
         self.entries = entries
 
     @property

@@ -239,3 +239,11 @@ def test_runner_pool_raises_the_first_failure_and_stops():
 def test_runner_rejects_bad_worker_counts(workers):
     with pytest.raises(ValueError, match="workers"):
         Runner(workers)
+
+
+def test_scan_names_the_current_directory_after_itself(tmp_path, monkeypatch):
+    _tree(tmp_path, {"project/a.txt": b"a"})
+    monkeypatch.chdir(tmp_path / "project")
+    [top], _ = _transfer.scan(".")
+    assert top.path == "." and top.name == "project"
+    assert top.entries[0].path == os.path.join(".", "a.txt")
