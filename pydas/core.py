@@ -99,7 +99,7 @@ class Communicator:
     def url(self, value: str) -> None:
         self._url = value[:-1] if value.endswith("/") else value
         for driver in self._drivers:
-            driver.url = self._url
+            driver.url = value
 
     @property
     def debug(self) -> bool:

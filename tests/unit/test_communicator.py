@@ -1,0 +1,174 @@
+"""The Communicator: drivers, shared session, properties, attribute forwarding."""
+
+import pytest
+import requests
+import responses
+from _core_helpers import BASE, ENDPOINT, api_method, envelope, form_params
+
+from pydas import drivers
+from pydas.core import DEFAULT_DRIVERS, Communicator
+
+T = "t" * 32
+
+
+def test_default_drivers_share_one_session():
+    communicator = Communicator(BASE)
+    kinds = [type(driver) for driver in communicator.drivers]
+    assert kinds == list(DEFAULT_DRIVERS)
+    assert set(kinds) == {
+        drivers.CoreDriver, drivers.BatchmakeDriver, drivers.DicomextractorDriver,
+        drivers.MultiFactorAuthenticationDriver, drivers.SolrDriver,
+        drivers.ThumbnailCreatorDriver, drivers.TrackerDriver,
+    }
+    sessions = {id(driver._transport.session) for driver in communicator.drivers}
+    assert len(sessions) == 1
+    adapter = communicator.drivers[0]._transport.session.get_adapter("https://x")
+    assert adapter._pool_maxsize >= 16
+
+
+def test_standalone_drivers_have_their_own_sessions():
+    first, second = drivers.CoreDriver(BASE), drivers.CoreDriver(BASE)
+    assert first._transport.session is not second._transport.session
+
+
+def test_url_is_stripped_and_propagated():
+    communicator = Communicator(BASE + "/")
+    assert communicator.url == BASE
+    assert all(driver.url == BASE for driver in communicator.drivers)
+    communicator.url = "http://127.0.0.1:8/other//"
+    assert communicator.url == "http://127.0.0.1:8/other/"
+    assert all(driver.url == "http://127.0.0.1:8/other/" for driver in communicator.drivers)
+    assert communicator.drivers[0].full_url == "http://127.0.0.1:8/other//api/json?method="
+
+
+def test_driver_url_and_full_url():
+    driver = drivers.BaseDriver()
+    assert driver.url == ""
+    driver.url = BASE + "/"
+    assert driver.url == BASE
+    assert driver.full_url == BASE + "/api/json?method="
+
+
+def test_debug_and_ssl_properties_apply_to_every_driver():
+    communicator = Communicator(BASE)
+    assert communicator.debug is False
+    assert communicator.verify_ssl_certificate is True
+    communicator.debug = True
+    communicator.verify_ssl_certificate = False
+    assert all(driver.debug for driver in communicator.drivers)
+    assert not any(driver.verify_ssl_certificate for driver in communicator.drivers)
+    assert communicator.debug is True
+    assert communicator.verify_ssl_certificate is False
+    communicator.drivers[3].debug = False
+    assert communicator.debug is False
+
+
+def test_set_auth_reaches_every_driver(mocked):
+    communicator = Communicator(BASE)
+    communicator.set_auth(("user", "pw"))
+    assert all(driver.auth == ("user", "pw") for driver in communicator.drivers)
+    mocked.add(responses.POST, ENDPOINT, body=envelope({"version": "3"}))
+    communicator.get_server_version()
+    assert mocked.calls[0].request.headers["Authorization"].startswith("Basic ")
+    communicator.set_auth(None)
+    assert all(driver.auth is None for driver in communicator.drivers)
+
+
+def test_ssl_setting_is_passed_to_requests(mocked, monkeypatch):
+    communicator = Communicator(BASE)
+    communicator.verify_ssl_certificate = False
+    seen = {}
+    original = requests.Session.request
+
+    def spy(self, *args, **kwargs):
+        seen["verify"] = kwargs.get("verify")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", spy)
+    mocked.add(responses.POST, ENDPOINT, body=envelope({"version": "3"}))
+    communicator.get_server_version()
+    assert seen["verify"] is False
+
+
+@pytest.mark.parametrize(
+    "name, call, method",
+    [
+        ("create_folder", lambda c: c.create_folder(T, "f", 1), "midas.folder.create"),
+        ("add_scalar_data", lambda c: c.add_scalar_data(T, 1, "p", "m", "r", "t", 1),
+         "midas.tracker.scalar.add"),
+        ("extract_dicommetadata", lambda c: c.extract_dicommetadata(T, 7),
+         "midas.dicomextractor.extract"),
+        ("mfa_otp_login", lambda c: c.mfa_otp_login("1", "2"), "midas.mfa.otp.login"),
+        ("solr_advanced_search", lambda c: c.solr_advanced_search("q"),
+         "midas.solr.search.advanced"),
+        ("create_small_thumbnail", lambda c: c.create_small_thumbnail(T, 7),
+         "midas.thumbnailcreator.create.small.thumbnail"),
+        ("add_condor_dag", lambda c: c.add_condor_dag(T, 1, "d", "o"),
+         "midas.batchmake.add.condor.dag"),
+        ("login_with_api_key", lambda c: c.login_with_api_key("a@b.c", "k"), "midas.login"),
+    ],
+)
+def test_attribute_lookup_is_forwarded(mocked, name, call, method):
+    mocked.add(responses.POST, ENDPOINT, body=envelope({"token": T}))
+    communicator = Communicator(BASE)
+    call(communicator)
+    assert api_method(mocked.calls[0].request) == method
+    owner = getattr(communicator, name).__self__
+    assert owner in communicator.drivers
+    assert hasattr(type(owner), name)
+
+
+def test_first_driver_with_the_attribute_wins():
+    communicator = Communicator(BASE)
+    assert communicator.request.__self__ is communicator.drivers[0]
+
+
+def test_unknown_attribute_names_it():
+    communicator = Communicator(BASE)
+    with pytest.raises(AttributeError, match="no_such_method"):
+        communicator.no_such_method  # noqa: B018
+    assert not hasattr(communicator, "_private_thing")
+
+
+def test_dir_lists_driver_methods():
+    names = dir(Communicator(BASE))
+    assert "create_folder" in names and "add_scalar_data" in names and "set_auth" in names
+
+
+def test_given_drivers_are_used(mocked):
+    solr = drivers.SolrDriver("http://127.0.0.1:7/elsewhere")
+    communicator = Communicator(BASE, drivers=[solr])
+    assert communicator.drivers == [solr]
+    assert solr.url == BASE
+    with pytest.raises(AttributeError):
+        communicator.create_folder  # noqa: B018
+    mocked.add(responses.POST, ENDPOINT, body=envelope([]))
+    assert communicator.solr_advanced_search("q", token=T) == []
+    assert form_params(mocked.calls[0].request) == {"query": "q", "limit": "20", "token": T}
+
+
+def test_timeout_and_custom_session_reach_the_drivers():
+    session = requests.Session()
+    communicator = Communicator(BASE, timeout=5, session=session)
+    assert all(driver.timeout == 5 for driver in communicator.drivers)
+    assert all(driver._transport.session is session for driver in communicator.drivers)
+    communicator.close()
+    assert session.adapters  # a session given by the caller is not closed
+
+
+def test_close_and_context_manager(monkeypatch):
+    closed = []
+    monkeypatch.setattr(requests.Session, "close", lambda self: closed.append(self))
+    with Communicator(BASE) as communicator:
+        session = communicator.drivers[0]._transport.session
+    assert closed == [session]
+    with drivers.CoreDriver(BASE) as driver:
+        own = driver._transport.session
+    assert closed == [session, own]
+
+
+def test_repr_is_plain():
+    communicator = Communicator(BASE)
+    communicator.set_auth(("user", "secret-password"))
+    assert repr(communicator) == f"Communicator({BASE!r})"
+    assert repr(communicator.drivers[0]) == f"CoreDriver({BASE!r})"
