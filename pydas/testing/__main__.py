@@ -1,0 +1,74 @@
+"""Run the Midas emulator in the foreground: ``python -m pydas.testing``.
+
+It prints the base URL and the credentials of a ready-made user, then serves
+until interrupted (Ctrl-C). ``pydas serve`` calls :func:`main` as well.
+"""
+
+import argparse
+import sys
+import threading
+from typing import List, Optional
+
+from pydas.testing.server import MidasServer
+
+__all__ = ["main"]
+
+DEMO_EMAIL = "user@example.com"
+DEMO_PASSWORD = "password"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pydas.testing",
+        description="Run a local Midas Server 3 emulator until interrupted.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (default: a free one)")
+    parser.add_argument("--data-dir", default=None,
+                        help="keep the server's data in this directory (default: temporary)")
+    parser.add_argument("--no-double-encode", action="store_true",
+                        help="return non-ASCII text as plain UTF-8 instead of double-encoded")
+    return parser
+
+
+def main(argv: Optional[List[str]] = None, stop_event: Optional[threading.Event] = None) -> int:
+    """Start the emulator, print how to reach it and serve until interrupted.
+
+    :param argv: command-line arguments (default: ``sys.argv[1:]``).
+    :param stop_event: stop when this event is set (for embedding and tests);
+        otherwise serve until Ctrl-C.
+    :returns: the exit status, 0.
+    """
+    args = _parser().parse_args(argv)
+    server = MidasServer(data_dir=args.data_dir, host=args.host, port=args.port,
+                         double_encode=not args.no_double_encode)
+    server.start()
+    try:
+        from pydas.testing.model import Model
+
+        with server.store.lock:
+            existing = Model(server.store).user_by_email(DEMO_EMAIL)
+        if existing is None:
+            user = server.create_user(DEMO_EMAIL, DEMO_PASSWORD, "Jane", "Doe")
+            api_key = user.api_key
+        else:
+            with server.store.lock:
+                api_key = Model(server.store).default_api_key(existing["user_id"]) or ""
+        print(f"Midas Server emulator running at {server.url}")
+        print(f"  e-mail:   {DEMO_EMAIL}")
+        print(f"  password: {DEMO_PASSWORD}")
+        print(f"  API key:  {api_key}")
+        print("Press Ctrl-C to stop.", flush=True)
+        waiter = stop_event or threading.Event()
+        try:
+            while not waiter.wait(0.5):
+                continue
+        except KeyboardInterrupt:
+            print("Stopping.", file=sys.stderr)
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
