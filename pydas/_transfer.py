@@ -143,7 +143,7 @@ def _inside(root: str, name: str) -> str:
 
     :raises UnsafePathError: when an existing symbolic link would lead elsewhere
     """
-    path = os.path.join(root, name)
+    path = name if root == os.curdir else os.path.join(root, name)
     real_root = os.path.realpath(root)
     real_path = os.path.realpath(path)
     if os.path.commonpath([real_root, real_path]) != real_root or real_root == real_path:

@@ -1,0 +1,92 @@
+"""Upload a generated tree, download it back: the same files, MD5 by MD5."""
+
+import random
+
+import pytest
+from highlevel_helpers import local_tree, write_tree
+
+import pydas
+
+BIG = random.Random(4).randbytes(5 * 1024 * 1024)
+
+TREE = {
+    "data/readme.txt": b"hello\n",
+    "data/empty.bin": b"",
+    "data/big.bin": BIG,
+    "data/nested/deeper/deepest/file.txt": b"deep",
+    "data/nested/top.txt": b"top",
+    "data/empty_dir": None,
+    "data/données été/résumé ü.txt": "naïve café".encode(),
+    "data/with space/a file.txt": b"spaced out",
+    "data/series/one.dcm": b"1" * 100,
+    "data/series/two.dcm": b"2" * 200,
+    "data/series/zero.dcm": b"",
+    "data/single/only.txt": b"only one",
+    "data/数据/文件.txt": "内容".encode(),
+}
+
+
+@pytest.mark.parametrize("leaf_folders_as_items", [False, True])
+def test_round_trip_is_identical(logged_in, tmp_path, monkeypatch, leaf_folders_as_items):
+    source = tmp_path / "source"
+    write_tree(source, TREE)
+    monkeypatch.chdir(source)
+    pydas.upload("data", leaf_folders_as_items=leaf_folders_as_items, quiet=True)
+    target = tmp_path / "target"
+    result = pydas.download("/users/Jane_Doe/Private/data", str(target), quiet=True)
+    assert result == str(target / "data")
+    assert local_tree(target / "data") == local_tree(source / "data")
+    assert (target / "data" / "big.bin").read_bytes() == BIG
+
+
+def test_download_prints_what_it_creates(logged_in, tmp_path, monkeypatch, capsys):
+    write_tree(tmp_path / "source", {"pair/a.txt": b"a", "pair/b/c.txt": b"c"})
+    monkeypatch.chdir(tmp_path / "source")
+    pydas.upload("pair", quiet=True)
+    monkeypatch.chdir(tmp_path)
+    pydas.download("Private/pair")
+    assert capsys.readouterr().out.splitlines() == [
+        "Creating Folder at pair",
+        "Creating File at pair/a.txt",
+        "Creating Folder at pair/b",
+        "Creating File at pair/b/c.txt",
+    ]
+
+
+def test_download_of_a_single_item_path(logged_in, tmp_path, monkeypatch):
+    write_tree(tmp_path / "source", {"solo.txt": b"solo", "duo/x": b"x", "duo/y": b"y"})
+    monkeypatch.chdir(tmp_path / "source")
+    pydas.upload("solo.txt", quiet=True)
+    pydas.upload("duo", leaf_folders_as_items=True, quiet=True)
+    target = tmp_path / "target"
+    assert pydas.download("Private/solo.txt", str(target), quiet=True) == str(target / "solo.txt")
+    assert (target / "solo.txt").read_bytes() == b"solo"
+    pydas.download("/users/Jane_Doe/Private/duo", str(target), quiet=True)
+    assert local_tree(target / "duo") == local_tree(tmp_path / "source" / "duo")
+
+
+def test_download_callbacks_get_the_item_and_the_local_path(logged_in, tmp_path, monkeypatch):
+    write_tree(tmp_path / "source", {"cb/a.txt": b"a", "cb/sub/b.txt": b"b"})
+    monkeypatch.chdir(tmp_path / "source")
+    pydas.upload("cb", quiet=True)
+    items, folders = [], []
+    pydas.add_item_download_callback(lambda c, t, item, path: items.append((item["name"], path)))
+    pydas.add_folder_download_callback(
+        lambda c, t, folder, path: folders.append((folder["name"], path))
+    )
+    target = tmp_path / "target"
+    pydas.download("Private/cb", str(target), quiet=True)
+    assert items == [("a.txt", str(target / "cb" / "a.txt")),
+                     ("b.txt", str(target / "cb" / "sub" / "b.txt"))]
+    # a folder is reported after everything inside it
+    assert folders == [("sub", str(target / "cb" / "sub")), ("cb", str(target / "cb"))]
+
+
+def test_download_folder_recursive_by_id(logged_in, tmp_path, monkeypatch, midas_user):
+    write_tree(tmp_path / "source", {"byid/a.txt": b"a"})
+    monkeypatch.chdir(tmp_path / "source")
+    pydas.upload("byid", quiet=True)
+    target = tmp_path / "target"
+    path = pydas.download_folder_recursive(midas_user.private_folder_id, str(target), quiet=True)
+    assert path == str(target / "Private")
+    assert (target / "Private" / "byid" / "a.txt").read_bytes() == b"a"
