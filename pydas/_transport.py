@@ -638,6 +638,7 @@ class Transport:
             return envelope.get("data")
         message = scrub(str(envelope.get("message") or ""), secrets)
         code = envelope.get("code", "")
+        self._log("%s failed with code %s", method, code)
         if envelope.get("stat") == "ok":
             raise exceptions.exception_for_status(
                 response.status_code, message, method=method, request=request, response=response

@@ -159,6 +159,13 @@ _RESULTS_OPTIONS = _TRACKER_OPTIONS | _Options({"parent_keys": "parentKeys"})
 _SUBMISSION_OPTIONS = _Options({"uuid": "uuid", "name": "name"})
 
 
+def _member(data: Any, key: str, method: str) -> Any:
+    """Return ``data[key]``, or raise :class:`ParseError` if the answer lacks it."""
+    if isinstance(data, dict) and key in data:
+        return data[key]
+    raise exceptions.ParseError(f"{method}: the answer has no {key!r} member", method=method)
+
+
 def _strip_slash(url: str) -> str:
     return url[:-1] if url.endswith("/") else url
 
@@ -298,6 +305,12 @@ class BaseDriver:
             return self._transport.put_stream(self._endpoint(method), method, present, file_payload)
         return self._transport.call(self._endpoint(method), method, present)
 
+    def _request_member(
+        self, method: str, parameters: Optional[Mapping[str, Any]], key: str
+    ) -> Any:
+        """Call ``method`` and return the ``key`` member of its ``data``."""
+        return _member(self.request(method, parameters), key, method)
+
     def _put_file(
         self,
         method: str,
@@ -345,7 +358,7 @@ class CoreDriver(BaseDriver):
 
     def get_server_version(self) -> str:
         """Return the server's version string (``midas.version``)."""
-        return self.request("midas.version")["version"]
+        return self._request_member("midas.version", None, "version")
 
     def get_server_info(self) -> Dict[str, Any]:
         """Return the server description (``midas.info``).
@@ -358,7 +371,7 @@ class CoreDriver(BaseDriver):
 
     def list_modules(self) -> List[str]:
         """Return the names of the modules enabled on the server (``midas.modules.list``)."""
-        return self.request("midas.modules.list")["modules"]
+        return self._request_member("midas.modules.list", None, "modules")
 
     # -- users --------------------------------------------------------------
 
@@ -379,9 +392,9 @@ class CoreDriver(BaseDriver):
         :param password: the account's password.
         :returns: the API key.
         """
-        return self.request(
-            "midas.user.apikey.default", {"email": email, "password": password}
-        )["apikey"]
+        return self._request_member(
+            "midas.user.apikey.default", {"email": email, "password": password}, "apikey"
+        )
 
     def list_users(self, limit: int = 20) -> List[Dict[str, Any]]:
         """Return users with a public profile (``midas.user.list``).
@@ -653,25 +666,29 @@ class CoreDriver(BaseDriver):
 
     def search_item_by_name(self, name: str, token: Optional[str] = None) -> List[Dict[str, Any]]:
         """Return the readable items with this exact name (``midas.item.searchbyname``)."""
-        return self.request("midas.item.searchbyname", {"name": name, "token": token})["items"]
+        return self._request_member(
+            "midas.item.searchbyname", {"name": name, "token": token}, "items"
+        )
 
     def search_item_by_name_and_folder(
         self, name: str, folder_id: Union[int, str], token: Optional[str] = None
     ) -> List[Dict[str, Any]]:
         """Return the items with this name in the folder with this id."""
-        return self.request(
+        return self._request_member(
             "midas.item.searchbynameandfolder",
             {"name": name, "folderId": folder_id, "token": token},
-        )["items"]
+            "items",
+        )
 
     def search_item_by_name_and_folder_name(
         self, name: str, folder_name: str, token: Optional[str] = None
     ) -> List[Dict[str, Any]]:
         """Return the items with this name in any folder with this name."""
-        return self.request(
+        return self._request_member(
             "midas.item.searchbynameandfoldername",
             {"name": name, "folderName": folder_name, "token": token},
-        )["items"]
+            "items",
+        )
 
     def create_link(
         self, token: str, folder_id: Union[int, str], url: str, **kwargs: Any
@@ -710,10 +727,11 @@ class CoreDriver(BaseDriver):
             returns an empty token: no upload is needed then.
         :returns: the upload token, or ``""``.
         """
-        return self.request(
+        return self._request_member(
             "midas.upload.generatetoken",
             {"token": token, "itemid": item_id, "filename": filename, "checksum": checksum},
-        )["token"]
+            "token",
+        )
 
     def get_upload_offset(self, upload_token: str) -> Optional[int]:
         """Return how many bytes the server holds for an upload token.
@@ -862,9 +880,9 @@ class MultiFactorAuthenticationDriver(BaseDriver):
         :param one_time_pass: the one-time password.
         :returns: the API token (``midas.mfa.otp.login``).
         """
-        return self.request(
-            "midas.mfa.otp.login", {"mfaTokenId": temp_token, "otp": one_time_pass}
-        )["token"]
+        return self._request_member(
+            "midas.mfa.otp.login", {"mfaTokenId": temp_token, "otp": one_time_pass}, "token"
+        )
 
 
 class SolrDriver(BaseDriver):
@@ -972,11 +990,13 @@ class TrackerDriver(BaseDriver):
         token included, travel in the query string because the server reads
         nothing else for a PUT.
 
+        The optional arguments ``config_item_id``, ``test_dataset_id``,
+        ``truth_dataset_id``, ``silent``, ``unofficial``, ``build_results_url``,
+        ``branch``, ``params`` and ``extra_urls`` are those of
+        :meth:`add_scalar_data`; ``metric_name`` is sent but the server ignores it.
+
         :param parent_keys: (optional) ``;``-separated dotted paths under which
             the values are looked for (sent as ``parentKeys``).
-        :param config_item_id, test_dataset_id, truth_dataset_id, silent,
-            unofficial, build_results_url, branch, params, extra_urls: as for
-            :meth:`add_scalar_data`.
         :returns: the scalar records created.
         :raises FileNotFoundError: if ``filepath`` does not exist (nothing sent).
         """

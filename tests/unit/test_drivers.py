@@ -371,3 +371,19 @@ def test_request_without_parameters(mocked):
     mocked.add(responses.POST, ENDPOINT, body=envelope("pong"))
     assert drivers.BaseDriver(BASE).request("midas.ping") == "pong"
     assert form_params(mocked.calls[0].request) == {}
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: d.get_server_version(),
+        lambda d: d.list_modules(),
+        lambda d: d.generate_upload_token(T, 7, "a"),
+        lambda d: d.search_item_by_name("a"),
+        lambda d: d.get_default_api_key("a@b.c", "pw"),
+    ],
+)
+def test_answer_without_the_expected_member_is_a_parse_error(mocked, call):
+    mocked.add(responses.POST, ENDPOINT, body=envelope(""))
+    with pytest.raises(exceptions.ParseError, match="has no"):
+        call(drivers.CoreDriver(BASE))
