@@ -202,7 +202,7 @@ class Reporter:
         if progress is None:
             progress = _stderr_is_terminal()
         if progress:
-            from tqdm import tqdm
+            from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
             self._bar = tqdm(
                 total=0,
@@ -360,17 +360,17 @@ class Remote:
         """The current API token."""
         return self._get_token()
 
-    def call(self, action: Callable[[str], T]) -> T:
-        """Run ``action(token)``; if the token has expired, renew it and run it once more.
+    def call(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Call ``function(token, *args, **kwargs)``, renewing an expired token once.
 
-        :param action: a function of the token that makes one request
-        :returns: what ``action`` returns
+        :param function: a communicator method whose first argument is the token
+        :returns: what ``function`` returns
         """
         token = self._get_token()
         try:
-            return action(token)
+            return function(token, *args, **kwargs)
         except exceptions.InvalidToken:
-            return action(self._renew(token))
+            return function(self._renew(token), *args, **kwargs)
 
 
 def head_revision(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -564,7 +564,7 @@ class _Uploader:
     def listing(self, folder_id: Any) -> _Listing:
         if not self.reuse_existing:
             return _Listing()
-        return _Listing(self.remote.call(lambda t: self.communicator.folder_children(t, folder_id)))
+        return _Listing(self.remote.call(self.communicator.folder_children, folder_id))
 
     def entries(self, entries: Sequence[Any], folder_id: Any, listing: _Listing) -> None:
         for entry in entries:
@@ -583,9 +583,10 @@ class _Uploader:
                     child_listing = self.listing(child_id)
                 else:
                     folder = self.remote.call(
-                        lambda t, name=entry.name: self.communicator.create_folder(
-                            t, name, folder_id, reuse_existing=self.reuse_existing
-                        )
+                        self.communicator.create_folder,
+                        entry.name,
+                        folder_id,
+                        reuse_existing=self.reuse_existing,
                     )
                     child_id = folder["folder_id"]
                     child_listing = _Listing()
@@ -594,13 +595,11 @@ class _Uploader:
     # -- items -------------------------------------------------------------
 
     def create_item(self, name: str, folder_id: Any) -> Any:
-        item = self.remote.call(lambda t: self.communicator.create_item(t, name, folder_id))
+        item = self.remote.call(self.communicator.create_item, name, folder_id)
         return item["item_id"]
 
     def existing_bitstreams(self, item_id: Any) -> Dict[str, Dict[str, Any]]:
-        return _bitstreams_by_name(
-            self.remote.call(lambda t: self.communicator.item_get(t, item_id))
-        )
+        return _bitstreams_by_name(self.remote.call(self.communicator.item_get, item_id))
 
     def item_done(self, item_id: Any) -> None:
         if not self.callbacks:
@@ -681,13 +680,13 @@ class _Uploader:
 
     def new_revision(self, item_id: Any, local: LocalFile) -> None:
         upload_token = self.remote.call(
-            lambda t: self.communicator.generate_upload_token(t, item_id, local.name)
+            self.communicator.generate_upload_token, item_id, local.name
         )
         self.send(upload_token, local, create_additional_revision=True)
 
     def add_file(self, item_id: Any, local: LocalFile, checksum: str) -> None:
         upload_token = self.remote.call(
-            lambda t: self.communicator.generate_upload_token(t, item_id, local.name, checksum)
+            self.communicator.generate_upload_token, item_id, local.name, checksum
         )
         if upload_token == "":
             # the server already holds this content and has added the bitstream
@@ -817,7 +816,7 @@ class _Downloader:
         self.reporter.status(f"Creating Folder at {path}")
         self.make_directory(path)
         folder_id = folder["folder_id"]
-        children = self.remote.call(lambda t: self.communicator.folder_children(t, folder_id))
+        children = self.remote.call(self.communicator.folder_children, folder_id)
         book = _NameBook()
         futures = []
         for item in children.get("items") or []:
@@ -842,7 +841,7 @@ class _Downloader:
 
     def item(self, item_id: Any, path: str) -> None:
         """Download an item to ``path``: a file, or a directory of its files."""
-        item = self.remote.call(lambda t: self.communicator.item_get(t, item_id))
+        item = self.remote.call(self.communicator.item_get, item_id)
         name = repair_text(item["name"])
         revision = head_revision(item)
         bitstreams = []
@@ -884,6 +883,10 @@ class _Downloader:
         self.reporter.file_done()
 
 
+def _open_bitstream(token: str, communicator: Any, bitstream_id: Any, offset: int) -> Any:
+    return communicator.download_bitstream(bitstream_id, token=token, offset=offset or None)
+
+
 def _fetch_verified(
     remote: Remote,
     bitstream: Dict[str, Any],
@@ -917,11 +920,7 @@ def _fetch_verified(
                     attempts += 1
                     offset = written
                     try:
-                        _, chunks = remote.call(
-                            lambda t, o=offset: communicator.download_bitstream(
-                                bitstream_id, token=t, offset=o or None
-                            )
-                        )
+                        _, chunks = remote.call(_open_bitstream, communicator, bitstream_id, offset)
                         try:
                             for chunk in chunks:
                                 chunk = chunk[: size - written]

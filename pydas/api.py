@@ -146,11 +146,10 @@ def renew_token() -> str:
     :returns: the new token (also stored in :mod:`pydas.session`)
     :raises NotLoggedIn: if :func:`login` was not called
     """
-    _require_login()
-    session.token = _token_from_api_key(
-        session.communicator, session.email, session.api_key, session.application
-    )
-    return session.token
+    communicator, email, api_key = _require_login()
+    token = _token_from_api_key(communicator, email, api_key, session.application)
+    session.token = token
+    return token
 
 
 def verify_credentials() -> str:
@@ -168,9 +167,11 @@ def verify_credentials() -> str:
     return session.token
 
 
-def _require_login() -> None:
+def _require_login() -> Tuple[Any, str, str]:
+    """Return the communicator, e-mail and API key of the login, or raise :class:`NotLoggedIn`."""
     if session.communicator is None or session.email is None or session.api_key is None:
         raise NotLoggedIn("not logged in: call pydas.login() first")
+    return session.communicator, session.email, session.api_key
 
 
 def _renew_after(refused: str) -> str:
@@ -252,7 +253,7 @@ def _descend(
     communicator = remote.communicator
     for position, part in enumerate(parts):
         folder_id = folder["folder_id"]
-        children = remote.call(lambda t, f=folder_id: communicator.folder_children(t, f))
+        children = remote.call(communicator.folder_children, folder_id)
         for child in children.get("folders") or []:
             if _transfer.repair_text(child["name"]) == part:
                 folder = child
@@ -269,9 +270,13 @@ def _descend(
     return "folder", folder
 
 
+def _community_by_name(token: str, communicator: Any, name: str) -> Dict[str, Any]:
+    return communicator.get_community_by_name(name, token)
+
+
 def _folder_by_id(remote: _transfer.Remote, folder_id: Any) -> Dict[str, Any]:
     communicator = remote.communicator
-    return remote.call(lambda t: communicator.folder_get(t, folder_id))
+    return remote.call(communicator.folder_get, folder_id)
 
 
 def _resolve(remote: _transfer.Remote, path: str) -> Tuple[str, Dict[str, Any]]:
@@ -295,7 +300,7 @@ def _resolve(remote: _transfer.Remote, path: str) -> Tuple[str, Dict[str, Any]]:
         else:
             name = parts[1]
             try:
-                community = remote.call(lambda t: communicator.get_community_by_name(name, t))
+                community = remote.call(_community_by_name, communicator, name)
             except (exceptions.InvalidPolicy, exceptions.InvalidParameter):
                 raise PathNotFound(
                     f"server path {path!r} does not exist: no community {name!r}"
@@ -307,7 +312,7 @@ def _resolve(remote: _transfer.Remote, path: str) -> Tuple[str, Dict[str, Any]]:
         return _descend(remote, path, {"folder_id": root_id, "name": parts[1]}, rest)
     if not parts:
         raise PathNotFound("empty server path")
-    home = remote.call(lambda t: communicator.list_user_folders(t))
+    home = remote.call(communicator.list_user_folders)
     for folder in home:
         if _transfer.repair_text(folder["name"]) == parts[0]:
             return _descend(remote, path, folder, parts[1:])
