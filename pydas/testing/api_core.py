@@ -128,13 +128,13 @@ def revision_metadata(model: Model, revision_id: int) -> List[Row]:
 # -- server information ---------------------------------------------------------------
 
 
-@core_method("version")
+@core_method("version", authenticates=False)
 def version(ctx: Context) -> Any:
     """Return the server version."""
     return {"version": VERSION}
 
 
-@core_method("info")
+@core_method("info", authenticates=False)
 def info(ctx: Context) -> Any:
     """Return version, name, description, modules and REST resources."""
     resources = {
@@ -151,13 +151,13 @@ def info(ctx: Context) -> Any:
     }
 
 
-@core_method("modules.list")
+@core_method("modules.list", authenticates=False)
 def modules_list(ctx: Context) -> Any:
     """Return the names of the enabled modules."""
     return {"modules": list(ctx.config.modules)}
 
 
-@core_method("methods.list")
+@core_method("methods.list", authenticates=False)
 def methods_list(ctx: Context) -> Any:
     """Return every available method with a short description."""
     return {
@@ -172,7 +172,7 @@ def methods_list(ctx: Context) -> Any:
     }
 
 
-@core_method("system.listMethods")
+@core_method("system.listMethods", authenticates=False)
 def system_list_methods(ctx: Context) -> Any:
     """Return the one method the real dispatcher lists here (a server quirk)."""
     return ["midas.system.listMethods"]
@@ -181,7 +181,7 @@ def system_list_methods(ctx: Context) -> Any:
 # -- authentication -----------------------------------------------------------------------
 
 
-@core_method("login")
+@core_method("login", authenticates=False)
 def login(ctx: Context) -> Any:
     """Exchange e-mail, application name and API key for a token."""
     email, appname, apikey = ctx.require("email", "appname", "apikey")
@@ -202,7 +202,7 @@ def login(ctx: Context) -> Any:
     return {"token": token["token"]}
 
 
-@core_method("user.apikey.default")
+@core_method("user.apikey.default", authenticates=False)
 def user_apikey_default(ctx: Context) -> Any:
     """Return the ``Default`` API key of a user given e-mail and password (POST only)."""
     if ctx.verb != "POST":
@@ -235,7 +235,7 @@ def user_folders(ctx: Context) -> Any:
     ]
 
 
-@core_method("user.list")
+@core_method("user.list", authenticates=False)
 def user_list(ctx: Context) -> Any:
     """List public users ordered by last name."""
     (limit_text,) = ctx.require("limit")
@@ -248,7 +248,7 @@ def user_list(ctx: Context) -> Any:
     return [model.user_dict(row) for row in rows]
 
 
-@core_method("user.get")
+@core_method("user.get", authenticates=False)
 def user_get(ctx: Context) -> Any:
     """Find one user by id, e-mail, or first and last name (``""`` if none)."""
     model = ctx.model
@@ -919,7 +919,7 @@ def upload_generatetoken(ctx: Context) -> Any:
     return {"token": ctx.db.new_upload(user["user_id"], item_id)}
 
 
-@core_method("upload.getoffset")
+@core_method("upload.getoffset", authenticates=False)
 def upload_getoffset(ctx: Context) -> Any:
     """Return how many bytes the server holds for an upload token."""
     (upload_token,) = ctx.require("uploadtoken")
@@ -988,7 +988,7 @@ def _check_upload(ctx: Context) -> tuple:
     return upload_token, user, item, max(length, 0)
 
 
-@core_method("upload.perform", streams_body=True)
+@core_method("upload.perform", streams_body=True, authenticates=False)
 def upload_perform(ctx: Context) -> Any:
     """Receive file bytes for an upload token and create the bitstream.
 

@@ -53,7 +53,7 @@ def _require(ctx: Context, *names: str) -> List[str]:
 # -- mfa ------------------------------------------------------------------------------------
 
 
-@module_method("mfa", "otp.login")
+@module_method("mfa", "otp.login", authenticates=False)
 def mfa_otp_login(ctx: Context) -> Any:
     """Exchange an MFA token id and a one-time password for the real token."""
     otp, mfa_token_id = _require(ctx, "otp", "mfaTokenId")

@@ -51,6 +51,8 @@ class ApiMethod:
     :param streams_body: the method reads the raw request body itself and manages
         the store lock on its own (uploads), so that slow bodies do not block others.
     :param description: one line for ``midas.methods.list``.
+    :param authenticates: the caller is identified (and a bad ``token`` rejected with
+        -101) before the method runs; false for the methods that ignore ``token``.
     """
 
     name: str
@@ -58,6 +60,7 @@ class ApiMethod:
     function: Callable[["Context"], Any]
     streams_body: bool = False
     description: str = ""
+    authenticates: bool = True
 
     @property
     def full_name(self) -> str:
@@ -73,35 +76,40 @@ def _key(name: str) -> str:
     return name.replace(".", "").lower()
 
 
-def core_method(name: str, streams_body: bool = False) -> Callable:
+def core_method(name: str, streams_body: bool = False, authenticates: bool = True) -> Callable:
     """Register a core API method under its dotted name (without ``midas.``).
 
     :param name: e.g. ``item.get``.
     :param streams_body: see :class:`ApiMethod`.
+    :param authenticates: see :class:`ApiMethod`.
     :returns: the decorator.
     """
 
     def register(function: Callable[["Context"], Any]) -> Callable[["Context"], Any]:
         doc = (function.__doc__ or "").strip().splitlines()
-        _CORE[_key(name)] = ApiMethod(name, None, function, streams_body, doc[0] if doc else "")
+        _CORE[_key(name)] = ApiMethod(name, None, function, streams_body, doc[0] if doc else "",
+                                      authenticates)
         return function
 
     return register
 
 
-def module_method(module: str, name: str, streams_body: bool = False) -> Callable:
+def module_method(module: str, name: str, streams_body: bool = False,
+                  authenticates: bool = True) -> Callable:
     """Register a module API method, e.g. ``module_method("tracker", "scalar.add")``.
 
     :param module: module name.
     :param name: method name within the module.
     :param streams_body: see :class:`ApiMethod`.
+    :param authenticates: see :class:`ApiMethod`.
     :returns: the decorator.
     """
 
     def register(function: Callable[["Context"], Any]) -> Callable[["Context"], Any]:
         doc = (function.__doc__ or "").strip().splitlines()
         _MODULES.setdefault(module, {})[_key(name)] = ApiMethod(
-            f"{module}.{name}", module, function, streams_body, doc[0] if doc else ""
+            f"{module}.{name}", module, function, streams_body, doc[0] if doc else "",
+            authenticates,
         )
         return function
 

@@ -397,6 +397,8 @@ class _Handler(BaseHTTPRequestHandler):
                 result = method.function(context)
             else:
                 with context.transaction():
+                    if method.authenticates:
+                        context.user()
                     result = method.function(context)
         except ApiError as error:
             self._send_envelope(error=error)

@@ -1,0 +1,187 @@
+"""The wire format: envelope, string typing, name resolution, parameters, verbs."""
+
+import http.client
+from urllib.parse import urlsplit
+
+import requests
+
+from pydas.testing import MidasServer
+
+
+def _all_leaves(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _all_leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _all_leaves(item)
+    else:
+        yield value
+
+
+def test_success_envelope_is_http_200_with_four_string_keys(api, jane_token):
+    response = api.raw("midas.user.folders", token=jane_token)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=UTF-8"
+    assert response.text.startswith('{"code":"0","data":')
+    body = response.json()
+    assert list(body) == ["code", "data", "message", "stat"]
+    assert body["code"] == "0" and body["message"] == "" and body["stat"] == "ok"
+
+
+def test_every_scalar_in_data_is_a_string(api, jane, jane_token):
+    item = api.ok("midas.item.create", token=jane_token, name="typed",
+                  parentid=jane.private_folder_id)
+    api.upload(jane_token, item["item_id"], "a.txt", b"abc")
+    data = api.ok("midas.item.get", token=jane_token, id=item["item_id"])
+    leaves = list(_all_leaves(data))
+    assert leaves and all(isinstance(leaf, str) for leaf in leaves)
+    assert data["thumbnail_id"] == ""  # NULL
+    assert data["sizebytes"] == "3"
+    assert data["extraFields"] == []
+    assert api.ok("midas.item.setmetadata", token=jane_token, itemId=item["item_id"],
+                  element="a", value="b") == "1"  # true
+
+
+def test_failure_envelope_has_string_code_and_empty_data(api):
+    response = api.raw("midas.folder.get", id="1", token="nonsense")
+    assert response.status_code == 200
+    assert response.json() == {"code": "-101", "data": "", "message": "Invalid token",
+                               "stat": "fail"}
+
+
+def test_slashes_and_angle_brackets_are_escaped(api, jane, jane_token):
+    api.ok("midas.item.create", token=jane_token, name="a/b<c>",
+           parentid=jane.private_folder_id)
+    text = api.raw("midas.folder.children", token=jane_token, id=jane.private_folder_id).text
+    assert "a\\/b\\u003Cc\\u003E" in text
+    assert text.isascii()
+
+
+def test_non_ascii_is_double_encoded_by_default(api, jane, jane_token):
+    item = api.ok("midas.item.create", token=jane_token, name="café",
+                  parentid=jane.private_folder_id)
+    assert item["name"] == "cafÃ©"
+    assert item["name"].encode("latin-1").decode("utf-8") == "café"
+
+
+def test_double_encoding_can_be_switched_off():
+    with MidasServer(double_encode=False) as server:
+        user = server.create_user("x@example.com", "p", "X", "Y")
+        session = requests.Session()
+        url = f"{server.url}/api/json"
+        token = session.post(url, params={"method": "midas.login"},
+                             data={"email": user.email, "apikey": user.api_key,
+                                   "appname": "Default"}).json()["data"]["token"]
+        item = session.post(url, params={"method": "midas.item.create"},
+                            data={"token": token, "name": "café",
+                                  "parentid": user.private_folder_id}).json()["data"]
+        session.close()
+    assert item["name"] == "café"
+
+
+def test_method_names_resolve_like_the_real_dispatcher(api, jane, jane_token):
+    folder = jane.private_folder_id
+    for name in ("midas.folder.get", "midas.FOLDER.GET", "midas.folderget",
+                 "midas.fol.der.get"):
+        assert api.ok(name, token=jane_token, id=folder)["folder_id"] == folder
+
+
+def test_unknown_method_and_wrong_prefix_answer_minus_101(api):
+    assert api.fail("midas.no.such") == (
+        "-101", "Server error. Requested method midas.no.such does not exist.")
+    assert api.fail("other.version")[0] == "-101"
+
+
+def test_api_rest_is_an_alias(api):
+    response = requests.post(f"{api.url}/api/rest", params={"method": "midas.version"},
+                             timeout=10)
+    assert response.json()["data"] == {"version": "3.4.2"}
+
+
+def test_missing_method_gives_plain_text(api):
+    response = requests.post(f"{api.url}/api/json", timeout=10)
+    assert response.status_code == 200
+    assert response.text == "Inconsistent request: please set a method parameter"
+
+
+def test_query_string_beats_form_body(api, jane, jane_token):
+    response = requests.post(
+        f"{api.url}/api/json",
+        params={"method": "midas.folder.get", "id": jane.public_folder_id},
+        data={"id": jane.private_folder_id, "token": jane_token},
+        timeout=10,
+    )
+    assert response.json()["data"]["name"] == "Public"
+
+
+def test_multipart_form_parameters_are_read(api, jane, jane_token):
+    response = requests.post(
+        f"{api.url}/api/json?method=midas.folder.get",
+        files={"id": (None, jane.private_folder_id), "token": (None, jane_token)},
+        timeout=10,
+    )
+    assert response.json()["data"]["name"] == "Private"
+
+
+def test_put_bodies_are_not_parsed_as_parameters(api, jane, jane_token):
+    response = requests.put(
+        f"{api.url}/api/json?method=midas.folder.get",
+        data={"id": jane.private_folder_id, "token": jane_token},
+        timeout=10,
+    )
+    assert response.json()["code"] == "-150"
+    assert response.json()["message"] == "Parameter id is not defined"
+
+
+def test_verb_checks(api, jane):
+    assert api.fail("midas.user.apikey.default", verb="GET", email=jane.email,
+                    password=jane.password) == ("-153", "POST method required")
+    assert api.fail("midas.upload.perform", verb="GET", uploadtoken="1/1/x", filename="f",
+                    length="1") == ("-153", "POST or PUT method required")
+
+
+def test_missing_parameter_names_it(api):
+    assert api.fail("midas.login", apikey="k", appname="Default") == (
+        "-150", "Parameter email is not defined")
+
+
+def test_info_modules_and_method_listing(api):
+    info = api.ok("midas.info")
+    assert info["version"] == "3.4.2"
+    assert "tracker" in info["modules"] and "api" in info["modules"]
+    assert api.ok("midas.modules.list")["modules"] == info["modules"]
+    names = {entry["name"] for entry in api.ok("midas.methods.list")["methods"]}
+    assert {"item.get", "upload.perform", "tracker.scalar.add"} <= names
+    assert api.ok("midas.system.listMethods") == ["midas.system.listMethods"]
+
+
+def test_unknown_paths_get_an_html_404(api):
+    response = requests.get(f"{api.url}/nowhere", timeout=10)
+    assert response.status_code == 404
+    assert "text/html" in response.headers["Content-Type"]
+
+
+def test_malformed_requests_get_envelopes_not_tracebacks(api, jane_token):
+    answers = [
+        api.raw("midas.item.get", token=jane_token, id="abc").json(),
+        api.raw("midas.folder.children", token=jane_token, id="999999").json(),
+        api.raw("midas.item.getmetadata", token=jane_token, id="1", revision="x").json(),
+        api.raw("midas.user.list", limit="lots").json(),
+    ]
+    assert [answer["stat"] for answer in answers] == ["fail", "fail", "fail", "ok"]
+    assert all("Traceback" not in str(answer) for answer in answers)
+
+
+def test_keep_alive_connection_is_reused(midas_server):
+    split = urlsplit(midas_server.url)
+    connection = http.client.HTTPConnection(split.hostname, split.port, timeout=10)
+    sockets = []
+    for _ in range(3):
+        connection.request("POST", f"{split.path}/api/json?method=midas.version")
+        response = connection.getresponse()
+        assert b'"version":"3.4.2"' in response.read()
+        assert not response.will_close
+        sockets.append(connection.sock)
+    connection.close()
+    assert sockets[0] is sockets[1] is sockets[2]
