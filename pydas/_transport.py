@@ -310,7 +310,13 @@ class FileBody:
 
 
 class _StreamBody:
-    """Upload body read from an already open file object (``request(file_payload=...)``)."""
+    """Upload body read from an already open file object (``request(file_payload=...)``).
+
+    When the remaining size of the object can be found (a real file, or any
+    seekable object), exactly that many bytes are sent with a
+    ``Content-Length``; otherwise :meth:`data` is a plain generator and
+    :mod:`requests` falls back to chunked transfer encoding.
+    """
 
     def __init__(self, handle: Any, chunk_size: int = CHUNK_SIZE) -> None:
         self.handle = handle
@@ -319,18 +325,15 @@ class _StreamBody:
         self.length: Optional[int] = None
         try:
             self.start = handle.tell()
-            self.length = os.fstat(handle.fileno()).st_size - self.start
+            end = handle.seek(0, os.SEEK_END)
+            handle.seek(self.start)
+            self.length = max(0, end - self.start)
         except (AttributeError, OSError, ValueError):
-            try:
-                end = handle.seek(0, os.SEEK_END)
-                handle.seek(self.start or 0)
-                self.length = end - (self.start or 0)
-            except (AttributeError, OSError, ValueError):
-                self.length = None
+            self.length = None
 
     def rewind(self) -> bool:
         """Go back to the first byte; ``False`` if the stream cannot seek."""
-        if self.start is None:
+        if self.start is None or self.length is None:
             return False
         try:
             self.handle.seek(self.start)
@@ -342,11 +345,27 @@ class _StreamBody:
         return self.length or 0
 
     def __iter__(self) -> Iterator[bytes]:
-        while True:
-            piece = self.handle.read(self.chunk_size)
+        remaining = self.length
+        while remaining is None or remaining > 0:
+            size = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
+            piece = self.handle.read(size)
             if not piece:
                 return
-            yield piece if isinstance(piece, bytes) else piece.encode("utf-8")
+            if isinstance(piece, str):
+                piece = piece.encode("utf-8")
+            if remaining is not None:
+                remaining -= len(piece)
+            yield piece
+
+    def data(self) -> Any:
+        """What to hand to :mod:`requests` as ``data``.
+
+        A sized body when the length is known (an empty one is sent as no
+        body at all), else a generator of unknown length.
+        """
+        if self.length is None:
+            return iter(self)
+        return self
 
 
 def _filename_from_disposition(header: str) -> Optional[str]:
@@ -720,7 +739,7 @@ class Transport:
             repeatable=False,
             rewind=body.rewind,
             params=dict(parameters),
-            data=body,
+            data=body.data(),
         )
         return self._decode(method, response, _secrets_of(parameters))
 

@@ -236,6 +236,41 @@ def test_request_with_a_file_payload_is_a_streamed_put(mocked, sample):
     assert reader.bodies == [sample.read_bytes()[40:]]
 
 
+def test_file_payload_is_rewound_for_a_retry(mocked, sample, sleeps):
+    reader = BodyReader({"ok": "1"})
+    mocked.add(responses.PUT, ENDPOINT, body=requests.exceptions.ConnectTimeout("slow"))
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=reader)
+    with open(sample, "rb") as handle:
+        handle.seek(10)
+        handle.read(100)  # as if a first attempt had consumed part of the stream
+        handle.seek(10)
+        core(sleeps).request("midas.custom.put", file_payload=handle)
+    assert reader.bodies == [sample.read_bytes()[10:]]
+
+
+class Unseekable:
+    """A readable stream that can neither tell nor seek (like a pipe)."""
+
+    def __init__(self, data):
+        self.data = data
+
+    def read(self, size):
+        piece, self.data = self.data[:size], self.data[size:]
+        return piece
+
+
+def test_unseekable_payload_is_sent_chunked_and_never_retried(mocked, sleeps):
+    reader = BodyReader({"ok": "1"})
+    mocked.add_callback(responses.PUT, ENDPOINT, callback=reader)
+    core(sleeps).request("midas.custom.put", file_payload=Unseekable(b"abc" * 1000))
+    assert reader.bodies == [b"abc" * 1000]
+    assert mocked.calls[0].request.headers["Transfer-Encoding"] == "chunked"
+    mocked.replace(responses.PUT, ENDPOINT, body=requests.exceptions.ConnectTimeout("slow"))
+    with pytest.raises(exceptions.RequestError):
+        core(sleeps).request("midas.custom.put", file_payload=Unseekable(b"abc"))
+    assert sleeps.waits == []
+
+
 # -- upload_json_results ----------------------------------------------------------------------
 
 
