@@ -32,6 +32,8 @@ __all__ = [
     "NotLoggedIn",
     "PathNotFound",
     "LocalInputError",
+    "TransferError",
+    "UnsafePathError",
     "login",
     "renew_token",
     "verify_credentials",
@@ -48,6 +50,8 @@ logger = logging.getLogger("pydas")
 logger.addHandler(logging.NullHandler())
 
 LocalInputError = _transfer.LocalInputError
+TransferError = _transfer.TransferError
+UnsafePathError = _transfer.UnsafePathError
 
 _renew_lock = threading.Lock()
 
