@@ -36,10 +36,12 @@ from typing import (
     FrozenSet,
     Iterator,
     List,
+    Literal,
     Mapping,
     Optional,
     Tuple,
     Union,
+    overload,
 )
 
 import requests
@@ -61,7 +63,10 @@ __all__ = [
 #: The part of the URL between the server root and the API method name.
 API_SUFFIX = "/api/json?method="
 
+#: What a download method returns: the file name and an iterator of chunks.
 Download = Tuple[str, Iterator[bytes]]
+#: What ``download_item(..., return_item=True)`` returns.
+DownloadWithItem = Tuple[str, Iterator[bytes], Dict[str, Any]]
 
 
 class _Options:
@@ -539,13 +544,50 @@ class CoreDriver(BaseDriver):
         """Return an item with its revisions and bitstreams (``midas.item.get``)."""
         return self.request("midas.item.get", {"token": token, "id": item_id})
 
+    @overload
+    def download_item(
+        self,
+        item_id: Union[int, str],
+        token: Optional[str] = ...,
+        revision: Optional[Union[int, str]] = ...,
+        return_item: Literal[False] = ...,
+    ) -> Download: ...
+
+    @overload
+    def download_item(
+        self,
+        item_id: Union[int, str],
+        token: Optional[str],
+        revision: Optional[Union[int, str]],
+        return_item: Literal[True],
+    ) -> DownloadWithItem: ...
+
+    @overload
+    def download_item(
+        self,
+        item_id: Union[int, str],
+        token: Optional[str] = ...,
+        revision: Optional[Union[int, str]] = ...,
+        *,
+        return_item: Literal[True],
+    ) -> DownloadWithItem: ...
+
+    @overload
+    def download_item(
+        self,
+        item_id: Union[int, str],
+        token: Optional[str] = ...,
+        revision: Optional[Union[int, str]] = ...,
+        return_item: bool = ...,
+    ) -> Union[Download, DownloadWithItem]: ...
+
     def download_item(
         self,
         item_id: Union[int, str],
         token: Optional[str] = None,
         revision: Optional[Union[int, str]] = None,
         return_item: bool = False,
-    ) -> Union[Download, Tuple[str, Iterator[bytes], Dict[str, Any]]]:
+    ) -> Union[Download, DownloadWithItem]:
         """Open the download of an item (``midas.item.download``, streamed).
 
         A single-file revision arrives as that file, several files as a ZIP
