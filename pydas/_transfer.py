@@ -20,9 +20,9 @@ import hashlib
 import logging
 import os
 import re
+import secrets
 import stat
 import sys
-import tempfile
 import threading
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
@@ -883,6 +883,23 @@ class _Downloader:
         self.reporter.file_done()
 
 
+def _temporary_beside(target: str) -> Tuple[int, str]:
+    """Create a new hidden file next to ``target``; returns its descriptor and path.
+
+    Unlike :func:`tempfile.mkstemp` the file is created with the ordinary
+    permissions (``0o666`` less the umask), which it keeps once renamed.
+    """
+    directory = os.path.dirname(target)
+    stem = "." + os.path.basename(target)[:60] + "."
+    while True:
+        path = os.path.join(directory, stem + secrets.token_hex(4) + ".pydas-part")
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+            return os.open(path, flags, 0o666), path
+        except FileExistsError:
+            continue
+
+
 def _open_bitstream(token: str, communicator: Any, bitstream_id: Any, offset: int) -> Any:
     return communicator.download_bitstream(bitstream_id, token=token, offset=offset or None)
 
@@ -902,9 +919,7 @@ def _fetch_verified(
     the bitstream's size and MD5, the file is fetched once more from the
     start. ``target`` is only ever replaced by a complete, verified file.
     """
-    directory = os.path.dirname(target) or "."
-    prefix = "." + os.path.basename(target)[:60] + "."
-    handle, temporary = tempfile.mkstemp(prefix=prefix, suffix=".pydas-part", dir=directory)
+    handle, temporary = _temporary_beside(target)
     communicator = remote.communicator
     bitstream_id = bitstream["bitstream_id"]
     try:
@@ -952,8 +967,6 @@ def _fetch_verified(
                         f"download to {target!r} does not match the server's checksum"
                     )
                 resumed_clean = False
-            out.flush()
-            os.fsync(out.fileno())
         os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):

@@ -1,6 +1,8 @@
 """Upload a generated tree, download it back: the same files, MD5 by MD5."""
 
+import os
 import random
+import stat
 
 import pytest
 from highlevel_helpers import local_tree, write_tree
@@ -90,3 +92,14 @@ def test_download_folder_recursive_by_id(logged_in, tmp_path, monkeypatch, midas
     path = pydas.download_folder_recursive(midas_user.private_folder_id, str(target), quiet=True)
     assert path == str(target / "Private")
     assert (target / "Private" / "byid" / "a.txt").read_bytes() == b"a"
+
+
+def test_downloaded_files_get_ordinary_permissions(logged_in, tmp_path):
+    (tmp_path / "perm.txt").write_bytes(b"p")
+    pydas.upload(str(tmp_path / "perm.txt"), quiet=True)
+    old = os.umask(0o022)
+    try:
+        pydas.download("Private/perm.txt", str(tmp_path / "copy"), quiet=True)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "copy" / "perm.txt").st_mode) == 0o644
