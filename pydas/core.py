@@ -5,6 +5,9 @@ pool large enough for parallel transfers) shared by its drivers, and passes
 attribute lookups on to them, so that ``communicator.create_folder(...)``
 calls :meth:`pydas.drivers.CoreDriver.create_folder` and
 ``communicator.add_scalar_data(...)`` calls the tracker driver.
+
+:class:`RetryPolicy` (defined in the transport layer) is re-exported here for
+callers who want to tune retries.
 """
 
 from typing import Any, List, Optional, Sequence
@@ -14,7 +17,7 @@ import requests
 from pydas import drivers as _drivers
 from pydas._transport import RetryPolicy, Timeout, new_session
 
-__all__ = ["Communicator", "DEFAULT_DRIVERS"]
+__all__ = ["Communicator", "DEFAULT_DRIVERS", "RetryPolicy"]
 
 #: The driver classes a communicator creates when none are given, in lookup order.
 DEFAULT_DRIVERS = (
@@ -40,7 +43,9 @@ class Communicator:
     :param session: a :class:`requests.Session` for the default drivers to
         share; the caller keeps ownership of it (it is not closed by
         :meth:`close`).
-    :param retry: a :class:`pydas._transport.RetryPolicy` for the default drivers.
+    :param retry: a :class:`RetryPolicy` for the default drivers (how often
+        and how long to wait before repeating a request that failed in a way
+        that is safe to repeat).
     """
 
     def __init__(

@@ -50,6 +50,9 @@ from pydas import exceptions
 from pydas._transport import RetryPolicy, Timeout, Transport
 
 __all__ = [
+    "API_SUFFIX",
+    "Download",
+    "DownloadWithItem",
     "BaseDriver",
     "BatchmakeDriver",
     "CoreDriver",
@@ -192,7 +195,7 @@ class BaseDriver:
     :param session: a :class:`requests.Session` to share with other drivers;
         by default the driver makes its own and closes it in :meth:`close`.
     :param timeout: seconds, or ``(connect, read)``; default ``(10, 300)``.
-    :param retry: a :class:`pydas._transport.RetryPolicy` (addition to the
+    :param retry: a :class:`pydas.core.RetryPolicy` (addition to the
         original API, mainly for tests and tuning).
     """
 
