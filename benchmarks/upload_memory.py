@@ -1,7 +1,8 @@
 """Peak client memory and time of uploading one large file.
 
 Compares pydas's streamed ``perform_upload`` with the old client's approach
-(reading the whole file into memory and sending it as one body), against the
+(reading the whole file into memory and sending it as one body) and with
+``curl -T``, against the
 bundled emulator running in another process on 127.0.0.1.
 
 Usage::
@@ -13,6 +14,7 @@ Results are written down in ``benchmarks/RESULTS.rst``.
 
 import argparse
 import os
+import shutil
 import tempfile
 
 from _common import emulator_process, make_file, run_measured, timestamp
@@ -43,6 +45,21 @@ r = requests.put(os.environ['B_URL'] + '/api/json', data=body, params={
 assert r.json()['stat'] == 'ok', r.text
 """
 
+CURL = """
+import os, shutil, subprocess, json, urllib.parse, resource
+from pydas.drivers import CoreDriver
+d = CoreDriver(os.environ['B_URL'])
+token = d.login_with_api_key(os.environ['B_EMAIL'], os.environ['B_KEY'])
+item = d.create_item(token, 'curl', os.environ['B_FOLDER'])
+up = d.generate_upload_token(token, item['item_id'], 'big.bin')
+query = urllib.parse.urlencode({'method': 'midas.upload.perform', 'uploadtoken': up,
+    'filename': 'big.bin', 'length': os.path.getsize(os.environ['B_FILE']), 'revision': 'head'})
+out = subprocess.run(['curl', '-s', '-T', os.environ['B_FILE'],
+                      os.environ['B_URL'] + '/api/json?' + query],
+                     check=True, capture_output=True).stdout
+assert json.loads(out)['stat'] == 'ok', out
+"""
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -59,8 +76,11 @@ def main() -> None:
             "B_FILE": path,
         }
         print(f"upload of {args.size_mb} MiB, {timestamp()}")
-        for label, code in (("pydas streamed", STREAMED), ("whole file in memory", BUFFERED)):
-            elapsed, rss = run_measured(code, env)
+        variants = [("pydas streamed", STREAMED), ("whole file in memory", BUFFERED)]
+        if shutil.which("curl"):
+            variants.append(("curl -T (child RSS)", CURL))
+        for label, code in variants:
+            elapsed, rss = run_measured(code, env, children=label.startswith("curl"))
             print(f"  {label:<22} {elapsed:6.2f} s   peak RSS {rss:7.1f} MiB")
 
 
