@@ -126,15 +126,17 @@ class _NameBook:
 
     def __init__(self) -> None:
         self._used: Dict[str, str] = {}
+        self._lock = threading.Lock()
 
     def claim(self, name: str) -> str:
         candidate = safe_name(name)
         stem, extension = os.path.splitext(candidate)
         number = 0
-        while candidate.casefold() in self._used:
-            number += 1
-            candidate = f"{stem} ({number}){extension}"
-        self._used[candidate.casefold()] = name
+        with self._lock:
+            while candidate.casefold() in self._used:
+                number += 1
+                candidate = f"{stem} ({number}){extension}"
+            self._used[candidate.casefold()] = name
         return candidate
 
 
@@ -819,11 +821,15 @@ class _Downloader:
         children = self.remote.call(self.communicator.folder_children, folder_id)
         book = _NameBook()
         futures = []
+        # sub-folder names are claimed first so that they never depend on
+        # which worker finishes first; items claim theirs once their files are known
+        placed = [
+            (child, self.place(path, repair_text(child["name"]), book))
+            for child in children.get("folders") or []
+        ]
         for item in children.get("items") or []:
-            item_path = self.place(path, repair_text(item["name"]), book)
-            futures.append(self.runner.submit(self.item, item["item_id"], item_path))
-        for child in children.get("folders") or []:
-            child_path = self.place(path, repair_text(child["name"]), book)
+            futures.append(self.runner.submit(self.item, item["item_id"], path, book))
+        for child, child_path in placed:
             futures.extend(self.folder(child, child_path))
         if self.folder_callbacks:
             self.runner.wait(futures)
@@ -839,8 +845,12 @@ class _Downloader:
             self.reporter.warn(f"Renaming unsafe or clashing server name {name!r} to {local!r}")
         return _inside(parent, local)
 
-    def item(self, item_id: Any, path: str) -> None:
-        """Download an item to ``path``: a file, or a directory of its files."""
+    def item(self, item_id: Any, parent: str, book: _NameBook) -> str:
+        """Download an item into ``parent``; returns the local path it got.
+
+        One file arrives as that file (named like the bitstream); several, or
+        none, as a directory named after the item.
+        """
         item = self.remote.call(self.communicator.item_get, item_id)
         name = repair_text(item["name"])
         revision = head_revision(item)
@@ -850,18 +860,21 @@ class _Downloader:
                 self.reporter.warn(f"Skipping link {repair_text(bitstream['name'])} in item {name}")
             else:
                 bitstreams.append(bitstream)
-        if len(bitstreams) == 1 and repair_text(bitstreams[0]["name"]) == name:
+        if len(bitstreams) == 1:
+            path = self.place(parent, repair_text(bitstreams[0]["name"]), book)
             self.bitstream(bitstreams[0], path)
         else:
+            path = self.place(parent, name, book)
             self.reporter.status(f"Creating Folder at {path}")
             self.make_directory(path)
-            book = _NameBook()
+            inner = _NameBook()
             for bitstream in bitstreams:
-                self.bitstream(bitstream, self.place(path, repair_text(bitstream["name"]), book))
+                self.bitstream(bitstream, self.place(path, repair_text(bitstream["name"]), inner))
         if self.item_callbacks:
             with self._callback_lock:
                 for callback in self.item_callbacks:
                     callback(self.communicator, self.remote.token, item, path)
+        return path
 
     def bitstream(self, bitstream: Dict[str, Any], target: str) -> None:
         size = int(bitstream.get("sizebytes") or 0)
@@ -987,11 +1000,10 @@ def download_folder(
 ) -> str:
     """Download a server folder, recursively, into ``local_path/<folder name>``.
 
-    An item whose head revision holds one file named like the item becomes
-    that file; any other item becomes a directory named after the item that
-    holds its files (an item without files: an empty directory). This is the
-    layout the server itself uses for folder archives, and it makes an upload
-    followed by a download give back the same tree.
+    An item whose head revision holds one file becomes that file (named like
+    the bitstream); an item with several files becomes a directory named after
+    the item that holds them, and an item without files an empty directory.
+    Items come first, then sub-folders, each in the server's (name) order.
 
     :param remote: the connection and token
     :param folder: a folder object (``folder_id`` and ``name``)
@@ -1036,6 +1048,4 @@ def download_item(
     :returns: the local path of the downloaded file or directory
     """
     downloader = _Downloader(remote, reporter, Runner(1), allow_existing, item_callbacks, ())
-    path = downloader.place(local_path, repair_text(item["name"]), _NameBook())
-    downloader.item(item["item_id"], path)
-    return path
+    return downloader.item(item["item_id"], local_path, _NameBook())

@@ -5,26 +5,30 @@ import random
 import stat
 
 import pytest
-from highlevel_helpers import local_tree, write_tree
+from highlevel_helpers import local_tree, md5, write_tree
 
 import pydas
 
 BIG = random.Random(4).randbytes(5 * 1024 * 1024)
 
+# leaf directories hold several files (or none): those come back as directories
 TREE = {
     "data/readme.txt": b"hello\n",
     "data/empty.bin": b"",
     "data/big.bin": BIG,
-    "data/nested/deeper/deepest/file.txt": b"deep",
     "data/nested/top.txt": b"top",
+    "data/nested/deeper/deepest/file.txt": b"deep",
+    "data/nested/deeper/deepest/other.txt": b"other",
     "data/empty_dir": None,
     "data/données été/résumé ü.txt": "naïve café".encode(),
+    "data/données été/ça.txt": b"ca",
     "data/with space/a file.txt": b"spaced out",
+    "data/with space/b file.txt": b"",
     "data/series/one.dcm": b"1" * 100,
     "data/series/two.dcm": b"2" * 200,
     "data/series/zero.dcm": b"",
-    "data/single/only.txt": b"only one",
     "data/数据/文件.txt": "内容".encode(),
+    "data/数据/另一个.txt": "更多".encode(),
 }
 
 
@@ -39,6 +43,19 @@ def test_round_trip_is_identical(logged_in, tmp_path, monkeypatch, leaf_folders_
     assert result == str(target / "data")
     assert local_tree(target / "data") == local_tree(source / "data")
     assert (target / "data" / "big.bin").read_bytes() == BIG
+
+
+def test_an_item_with_one_file_arrives_as_that_file(logged_in, tmp_path, monkeypatch):
+    write_tree(tmp_path / "source", {"scan/brain.nii": b"brain", "scan/atlas/left.nii": b"L"})
+    monkeypatch.chdir(tmp_path / "source")
+    pydas.upload("scan", leaf_folders_as_items=True, quiet=True)
+    target = tmp_path / "target"
+    pydas.download("Private/scan", str(target), quiet=True)
+    # item "atlas" holds only left.nii: it arrives as that file, not as a directory
+    assert local_tree(target / "scan") == {
+        "brain.nii": md5(b"brain"),
+        "left.nii": md5(b"L"),
+    }
 
 
 def test_download_prints_what_it_creates(logged_in, tmp_path, monkeypatch, capsys):
