@@ -45,8 +45,13 @@ def test_four_workers_match_one_worker(tmp_path, monkeypatch, capsys, midas_serv
         assert collections.Counter(ids_4).most_common(1)[0][1] == 1
         assert sorted(ids_4) == sorted(_all_item_ids(four.private_folder_id))
         target = tmp_path / f"download-{leaf}"
+        downloaded = []
+        pydas.add_item_download_callback(
+            lambda c, t, item, path: downloaded.append(str(item["item_id"]))
+        )
         pydas.download("Private/data", str(target), workers=4, quiet=True)
         assert local_tree(target / "data") == local_tree(tmp_path / "data")
+        assert sorted(downloaded) == sorted(ids_4)
         pydas.session.reset()
         for user in (one, four):
             pydas.login(email=user.email, api_key=user.api_key, url=midas_server.url)
