@@ -57,11 +57,15 @@ class LatencyProxy:
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(
-            self._pipe(client_reader, server_writer),
-            self._pipe(server_reader, client_writer),
-            return_exceptions=True,
-        )
+        try:
+            await asyncio.gather(
+                self._pipe(client_reader, server_writer),
+                self._pipe(server_reader, client_writer),
+                return_exceptions=True,
+            )
+        except asyncio.CancelledError:
+            client_writer.close()
+            server_writer.close()
 
     def start(self) -> "LatencyProxy":
         self._thread.start()
@@ -72,8 +76,15 @@ class LatencyProxy:
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
-    def stop(self) -> None:
+    async def _shutdown(self) -> None:
         if self._server is not None:
             self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def stop(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
