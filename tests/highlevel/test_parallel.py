@@ -21,6 +21,13 @@ def _upload_as(server, user, workers, leaf, capsys):
     return server_tree(user.private_folder_id), item_ids, lines
 
 
+def _recorder(seen):
+    def record(communicator, token, item, path):
+        seen.append(str(item["item_id"]))
+
+    return record
+
+
 def _all_item_ids(folder_id):
     communicator, token = pydas.session.communicator, pydas.session.token
     children = communicator.folder_children(token, folder_id)
@@ -46,9 +53,7 @@ def test_four_workers_match_one_worker(tmp_path, monkeypatch, capsys, midas_serv
         assert sorted(ids_4) == sorted(_all_item_ids(four.private_folder_id))
         target = tmp_path / f"download-{leaf}"
         downloaded = []
-        pydas.add_item_download_callback(
-            lambda c, t, item, path: downloaded.append(str(item["item_id"]))
-        )
+        pydas.add_item_download_callback(_recorder(downloaded))
         pydas.download("Private/data", str(target), workers=4, quiet=True)
         assert local_tree(target / "data") == local_tree(tmp_path / "data")
         assert sorted(downloaded) == sorted(ids_4)
