@@ -522,6 +522,20 @@ def scan(file_pattern: str) -> Tuple[List[Any], List[str]]:
 # Uploads
 
 
+def _totals(entries: Sequence[Any]) -> Tuple[int, int]:
+    """Return the number of bytes and of files in scanned entries."""
+    nbytes = nfiles = 0
+    for entry in entries:
+        if isinstance(entry, LocalFile):
+            nbytes += entry.size
+            nfiles += 1
+        else:
+            sub_bytes, sub_files = _totals(entry.entries)
+            nbytes += sub_bytes
+            nfiles += sub_files
+    return nbytes, nfiles
+
+
 class _Listing:
     """The children of one server folder, by (repaired) name."""
 
@@ -611,7 +625,6 @@ class _Uploader:
                 callback(self.communicator, self.remote.token, item_id)
 
     def file_item(self, local: LocalFile, folder_id: Any, existing: Optional[Dict]) -> None:
-        self.reporter.expect(local.size)
         if existing is None:
             item_id = self.create_item(local.name, folder_id)
             self.add_file(item_id, local, file_md5(local.path))
@@ -625,8 +638,6 @@ class _Uploader:
     ) -> None:
         self.reporter.status(f"Creating Item from {local.path}.")
         files = local.files
-        for entry in files:
-            self.reporter.expect(entry.size)
         if existing is None:
             item_id = self.create_item(local.name, folder_id)
             for index, entry in enumerate(files, 1):
@@ -769,6 +780,8 @@ def upload_entries(
     :param reporter: where status lines and progress go
     :param workers: number of items transferred in parallel
     """
+    nbytes, nfiles = _totals(entries)
+    reporter.expect(nbytes, nfiles)
     runner = Runner(workers)
     uploader = _Uploader(remote, reporter, runner, reuse_existing, leaf_folders_as_items, callbacks)
     try:
