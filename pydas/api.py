@@ -27,6 +27,7 @@ import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from pydas import _transfer, exceptions, session
+from pydas.core import Communicator
 
 __all__ = [
     "NotLoggedIn",
@@ -93,12 +94,10 @@ def login(
     :returns: the API token
     :raises pydas.exceptions.PydasException: when the server refuses the login
     """
-    from pydas.core import Communicator
-
     if url is None:
-        url = input("Server URL: ")
+        url = input("Server URL: ").strip()
     if email is None:
-        email = input("Email: ")
+        email = input("Email: ").strip()
     communicator = Communicator(url)
     try:
         communicator.verify_ssl_certificate = verify_ssl_certificate
