@@ -24,6 +24,7 @@ import secrets
 import stat
 import sys
 import threading
+import unicodedata
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, TypeVar
 
 from pydas import exceptions
@@ -390,11 +391,20 @@ def head_revision(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return max(revisions, key=lambda revision: int(revision["revision"]))
 
 
+def _key(server_name: str) -> str:
+    """The form in which a server name is compared with a local one.
+
+    Repaired from the double encoding, and in Unicode normal form C (macOS
+    file systems hand out decomposed names).
+    """
+    return unicodedata.normalize("NFC", repair_text(server_name))
+
+
 def _bitstreams_by_name(item: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     revision = head_revision(item)
     if revision is None:
         return {}
-    return {repair_text(b["name"]): b for b in revision.get("bitstreams") or []}
+    return {_key(b["name"]): b for b in revision.get("bitstreams") or []}
 
 
 def _is_link(bitstream: Dict[str, Any]) -> bool:
@@ -417,6 +427,7 @@ class LocalFile:
     def __init__(self, path: str, size: int) -> None:
         self.path = path
         self.name = os.path.basename(os.path.abspath(path))
+        self.key = unicodedata.normalize("NFC", self.name)
         self.size = size
 
 
@@ -430,6 +441,7 @@ class LocalDirectory:
     def __init__(self, path: str, entries: List[Any]) -> None:
         self.path = path
         self.name = os.path.basename(os.path.abspath(path))
+        self.key = unicodedata.normalize("NFC", self.name)
         self.entries = entries
 
     @property
@@ -541,8 +553,8 @@ class _Listing:
 
     def __init__(self, children: Optional[Dict[str, Any]] = None) -> None:
         children = children or {}
-        self.folders = {repair_text(f["name"]): f for f in children.get("folders") or []}
-        self.items = {repair_text(i["name"]): i for i in children.get("items") or []}
+        self.folders = {_key(f["name"]): f for f in children.get("folders") or []}
+        self.items = {_key(i["name"]): i for i in children.get("items") or []}
 
 
 def _resumable(error: Exception) -> bool:
@@ -586,14 +598,14 @@ class _Uploader:
         for entry in entries:
             if isinstance(entry, LocalFile):
                 self.reporter.status(f"Uploading Item from {entry.path}")
-                self.runner.submit(self.file_item, entry, folder_id, listing.items.get(entry.name))
+                self.runner.submit(self.file_item, entry, folder_id, listing.items.get(entry.key))
             elif self.leaf_folders_as_items and entry.is_leaf:
                 self.runner.submit(
-                    self.directory_item, entry, folder_id, listing.items.get(entry.name)
+                    self.directory_item, entry, folder_id, listing.items.get(entry.key)
                 )
             else:
                 self.reporter.status(f"Creating Folder from {entry.path}")
-                existing = listing.folders.get(entry.name)
+                existing = listing.folders.get(entry.key)
                 if existing is not None:
                     child_id = existing["folder_id"]
                     child_listing = self.listing(child_id)
@@ -662,16 +674,16 @@ class _Uploader:
         changed = [
             index
             for index, entry in enumerate(files)
-            if entry.name in on_server
+            if entry.key in on_server
             and (
-                on_server[entry.name].get("checksum") != digests[index]
-                or int(on_server[entry.name].get("sizebytes") or 0) != entry.size
+                on_server[entry.key].get("checksum") != digests[index]
+                or int(on_server[entry.key].get("sizebytes") or 0) != entry.size
             )
         ]
         if not changed:
             for index, entry in enumerate(files):
                 self.bitstream_line(entry, index, len(files), numbered)
-                if entry.name in on_server:
+                if entry.key in on_server:
                     self.reporter.advance(entry.size)
                     self.reporter.file_done()
                 else:

@@ -163,3 +163,19 @@ def test_non_ascii_names_are_matched_when_reusing(logged_in, tmp_path, monkeypat
     assert server_tree(midas_user.private_folder_id) == {
         "données/": {"été.txt": {"été.txt": md5(b"chaud")}}
     }
+
+
+def test_decomposed_local_names_match_composed_server_names(logged_in, tmp_path, monkeypatch,
+                                                            midas_server, midas_user):
+    composed, decomposed = "d\u00e9j\u00e0", "de\u0301ja\u0300"
+    write_tree(tmp_path / "one", {f"{composed}/{composed}.txt": b"vu"})
+    write_tree(tmp_path / "two", {f"{decomposed}/{decomposed}.txt": b"vu"})
+    monkeypatch.chdir(tmp_path / "one")
+    pydas.upload(composed, reuse_existing=True, quiet=True)
+    monkeypatch.chdir(tmp_path / "two")
+    midas_server.clear_request_log()
+    pydas.upload(decomposed, reuse_existing=True, quiet=True)
+    log = methods(midas_server)
+    assert "midas.folder.create" not in log and "midas.item.create" not in log
+    assert "midas.upload.generatetoken" not in log
+    assert list(server_tree(midas_user.private_folder_id)) == [composed + "/"]
