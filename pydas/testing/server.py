@@ -14,6 +14,7 @@ on the ``pydas.testing`` logger and answered with a plain HTTP 500 page, so no
 traceback reaches a client and no server thread dies.
 """
 
+import collections
 import io
 import logging
 import os
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Deque, Dict, List, Optional, Set, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
 from pydas.testing import api_core, api_modules  # noqa: F401  (registers the methods)
@@ -44,7 +45,9 @@ logger = logging.getLogger("pydas.testing")
 #: Largest form body parsed into parameters (PHP's ``post_max_size`` plays this role).
 _MAX_FORM_BODY = 64 * 1024 * 1024
 #: Unread request bodies up to this size are drained to keep the connection alive.
-_MAX_DRAIN = 1024 * 1024
+_MAX_DRAIN = 16 * 1024 * 1024
+#: The request log keeps at most this many records (the oldest are dropped).
+_MAX_LOG = 100_000
 _SECRET_PARAMS = frozenset(
     {"token", "password", "apikey", "authtoken", "uploadtoken", "otp", "mfatokenid"}
 )
@@ -550,7 +553,7 @@ class MidasServer:
                                    faithful_offset_bug)
         #: Fault injection for the next requests (see :mod:`pydas.testing.faults`).
         self.faults = FaultInjector()
-        self._log: List[RequestRecord] = []
+        self._log: Deque[RequestRecord] = collections.deque(maxlen=_MAX_LOG)
         self._log_lock = threading.Lock()
         self._httpd: Optional[_HTTPServer] = None
         self._thread: Optional[threading.Thread] = None
@@ -645,7 +648,10 @@ class MidasServer:
 
     @property
     def request_log(self) -> List[RequestRecord]:
-        """Every request handled since start or :meth:`clear_request_log`, oldest first."""
+        """Requests received since start or :meth:`clear_request_log`, oldest first.
+
+        At most the last 100,000 are kept.
+        """
         with self._log_lock:
             return list(self._log)
 
