@@ -874,17 +874,24 @@ class _Downloader:
         """Download an item into ``parent``; returns the local path it got.
 
         One file arrives as that file (named like the bitstream); several, or
-        none, as a directory named after the item.
+        none, as a directory named after the item. Links to other web sites
+        are not followed (they are reported); an item of links only leaves
+        nothing behind.
         """
         item = self.remote.call(self.communicator.item_get, item_id)
         name = repair_text(item["name"])
         revision = head_revision(item)
         bitstreams = []
+        links = 0
         for bitstream in (revision or {}).get("bitstreams") or []:
             if _is_link(bitstream):
+                links += 1
                 self.reporter.warn(f"Skipping link {repair_text(bitstream['name'])} in item {name}")
             else:
                 bitstreams.append(bitstream)
+        if links and not bitstreams:
+            # nothing stored on the server: no empty directory for it
+            return os.path.join(parent, safe_name(name))
         if len(bitstreams) == 1:
             path = self.place(parent, repair_text(bitstreams[0]["name"]), book)
             self.bitstream(bitstreams[0], path)

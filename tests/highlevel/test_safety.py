@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from highlevel_helpers import local_tree
+from highlevel_helpers import local_tree, methods
 
 import pydas
 from pydas._transfer import UnsafePathError
@@ -66,3 +66,19 @@ def test_a_symlink_in_the_target_is_not_followed(logged_in, tmp_path, monkeypatc
     with pytest.raises(UnsafePathError, match="resolves outside"):
         pydas.download("Private/docs", str(target), quiet=True)
     assert os.listdir(outside) == []
+
+
+def test_links_are_reported_not_followed(logged_in, tmp_path, midas_user, midas_server, capsys):
+    communicator, token = pydas.session.communicator, pydas.session.token
+    folder = communicator.create_folder(token, "refs", midas_user.private_folder_id)
+    communicator.create_link(token, folder["folder_id"], "http://example.invalid/x.nii",
+                             item_name="remote scan")
+    (tmp_path / "local.txt").write_bytes(b"l")
+    pydas.upload(str(tmp_path / "local.txt"), destination="Private/refs", quiet=True)
+    midas_server.clear_request_log()
+    target = tmp_path / "target"
+    pydas.download("Private/refs", str(target))
+    assert os.listdir(target / "refs") == ["local.txt"]
+    out = capsys.readouterr().out
+    assert "Skipping link http://example.invalid/x.nii in item remote scan" in out
+    assert methods(midas_server).count("midas.bitstream.download") == 1
