@@ -198,11 +198,14 @@ class Context:
     def user(self) -> Optional[Row]:
         """Identify the caller (§2.1): ``None`` when anonymous.
 
+        ``useSession`` asks for the browser session's user; the emulator has no
+        browser sessions, so such a caller is anonymous.
+
         :raises ApiError: -101 ``Invalid token`` for an unknown or expired token.
         """
         if not self._user_loaded:
             token = self.params.get("token")
-            if token is None:
+            if "useSession" in self.params or token is None:
                 self._user = None
             else:
                 row = self.db.one(

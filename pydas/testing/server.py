@@ -269,13 +269,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
-        self.server.connections.add(self.connection)
+        with self.server.connections_lock:
+            self.server.connections.add(self.connection)
 
     def finish(self) -> None:
         try:
             super().finish()
         finally:
-            self.server.connections.discard(self.connection)
+            with self.server.connections_lock:
+                self.server.connections.discard(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         logger.debug("%s %s", self.address_string(), format % args)
@@ -496,6 +498,7 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, address: Tuple[str, int], app: "MidasServer") -> None:
         self.app = app
         self.connections: Set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -596,7 +599,9 @@ class MidasServer:
         if httpd is None:
             return
         httpd.shutdown()
-        for connection in list(httpd.connections):
+        with httpd.connections_lock:
+            open_connections = list(httpd.connections)
+        for connection in open_connections:
             try:
                 connection.shutdown(socket.SHUT_RDWR)
             except OSError:

@@ -115,3 +115,8 @@ def test_user_records_and_repr_hide_secrets(jane):
 def test_duplicate_user_is_refused(midas_server, jane):
     with pytest.raises(ValueError, match="already exists"):
         midas_server.create_user(jane.email.upper(), "x", "A", "B")
+
+
+def test_use_session_means_the_browser_session_which_is_anonymous_here(api, jane_token):
+    assert api.ok("midas.user.folders", token=jane_token) != []
+    assert api.ok("midas.user.folders", token=jane_token, useSession="1") == []
