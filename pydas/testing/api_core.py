@@ -138,7 +138,7 @@ def version(ctx: Context) -> Any:
 def info(ctx: Context) -> Any:
     """Return version, name, description, modules and REST resources."""
     resources = {
-        f"/{name}": f"{ctx.config.base_path}/rest/{name}"
+        f"/{name}": f"{ctx.config.origin}{ctx.config.base_path}/rest/{name}"
         for name in ("system", "user", "community", "folder", "item", "itemrevision",
                      "bitstream", "group")
     }

@@ -33,12 +33,16 @@ ALL_MODULES = ("api", "batchmake", "dicomextractor", "mfa", "solr", "thumbnailcr
 
 @dataclass
 class ServerConfig:
-    """Settings of one emulator that API methods consult."""
+    """Settings of one emulator that API methods consult.
+
+    ``origin`` is ``http://host:port`` once the server is bound.
+    """
 
     base_path: str
     modules: Tuple[str, ...]
     double_encode: bool = True
     faithful_offset_bug: bool = True
+    origin: str = ""
 
 
 @dataclass

@@ -586,6 +586,7 @@ class MidasServer:
             self._close_store()
             raise
         self.port = self._httpd.server_address[1]
+        self.config.origin = self.url[: len(self.url) - len(self.base_path)]
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
             name=f"midas-emulator-{self.port}", daemon=True,

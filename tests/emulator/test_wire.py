@@ -150,6 +150,7 @@ def test_info_modules_and_method_listing(api):
     info = api.ok("midas.info")
     assert info["version"] == "3.4.2"
     assert "tracker" in info["modules"] and "api" in info["modules"]
+    assert info["resources"]["/item"] == f"{api.url}/rest/item"
     assert api.ok("midas.modules.list")["modules"] == info["modules"]
     names = {entry["name"] for entry in api.ok("midas.methods.list")["methods"]}
     assert {"item.get", "upload.perform", "tracker.scalar.add"} <= names
