@@ -123,8 +123,7 @@ def _run_demo(args: argparse.Namespace) -> int:
             os.chdir(here)
         failures = 0
         for tree in DEMO_TREES:
-            server_path = _home_path(args.destination, tree)
-            pydas.download(server_path, target)
+            pydas.download(f"{args.destination}/{tree}", target)
             expected = _md5_tree(os.path.join(source, tree))
             actual = _md5_tree(os.path.join(target, tree))
             if expected == actual:
@@ -133,13 +132,6 @@ def _run_demo(args: argparse.Namespace) -> int:
                 failures += 1
                 print(f"MISMATCH in {tree}: uploaded {expected}, downloaded {actual}")
         return 1 if failures else 0
-
-
-def _home_path(destination: str, tree: str) -> str:
-    """Server path of ``tree`` uploaded into ``destination`` of the logged-in user."""
-    user = pydas.session.communicator.get_user_by_email(pydas.session.email)
-    owner = f"{user['firstname']}_{user['lastname']}"
-    return f"/users/{owner}/{destination}/{tree}"
 
 
 def _run_upload(args: argparse.Namespace) -> int:
