@@ -160,7 +160,7 @@ def _item_download(db: Store, model: Model, user: Optional[Row], spec: str,
         return _zip_response(archive_name, [], count)
     if len(bitstreams) == 1:
         if _is_link(bitstreams[0]):
-            return Response(302, [("Location", bitstreams[0]["path"]), ("Content-Length", "0")])
+            return Response(302, [("Location", bitstreams[0]["path"])])
         return _file_response(db, bitstreams[0], bitstreams[0]["name"], 0, config, count)
     entries: List[Tuple[str, Optional[str], int]] = [
         (row["name"], db.asset_path(row["checksum"]), row["sizebytes"])
@@ -228,7 +228,7 @@ def _bitstream_download(db: Store, model: Model, user: Optional[Row], params: Di
     if revision is None or model.item_level(revision["item_id"], user) < READ:
         return html_page(403, "You do not have the permission to download this bitstream.")
     if _is_link(bitstream):
-        return Response(302, [("Location", bitstream["path"]), ("Content-Length", "0")])
+        return Response(302, [("Location", bitstream["path"])])
     offset = max(as_int(params.get("offset", "0")), 0)
     name = params.get("name") or bitstream["name"]
     return _file_response(db, bitstream, name, offset, config)

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Deque, Dict, List, Optional, Set, Tuple
 from urllib.parse import parse_qsl, urlsplit
@@ -306,6 +307,9 @@ class _Handler(BaseHTTPRequestHandler):
             length = int(length_header) if length_header and not chunked else None
         except ValueError:
             length = None
+        if length is not None and length < 0:
+            length = None
+            self.close_connection = True
         self._body = _Body(self.rfile, length, chunked)
         app.log_request_record(record)
         try:
@@ -357,7 +361,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer_fault(self, faults: Dict[str, Fault]) -> None:
         if "fail" in faults:
             status = faults["fail"].status
-            body = f"{status} Service Unavailable\n".encode("ascii")
+            try:
+                phrase = HTTPStatus(status).phrase
+            except ValueError:
+                phrase = "Error"
+            body = f"{status} {phrase}\n".encode("ascii")
             response = Response(status, [("Content-Type", "text/plain; charset=UTF-8")], body)
         else:
             response = Response(faults["garbage"].status,
@@ -409,8 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_envelope(error=error)
             return
         if isinstance(result, Redirect):
-            headers = [("Location", result.location), ("Content-Length", "0")]
-            self._send(Response(302, headers))
+            self._send(Response(302, [("Location", result.location)]))
         else:
             self._send_envelope(data=result)
 

@@ -22,6 +22,7 @@ def test_item_download_redirects_then_sends_the_file(api, jane, jane_token):
     assert redirect.status_code == 302
     assert redirect.headers["Location"] == (
         f"/midas/download/?items={item}&authToken={jane_token}")
+    assert redirect.raw.headers.getlist("Content-Length") == ["0"]
     response = requests.get(f"{api.url}/api/json",
                             params={"method": "midas.item.download", "id": item,
                                     "token": jane_token}, timeout=10)
