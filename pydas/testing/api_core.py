@@ -9,8 +9,9 @@ answers with the closest envelope instead (noted per method).
 
 import hashlib
 import os
+import tempfile
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote, urlsplit
 
 from pydas.testing.dispatch import Context, core_method, method_listing
@@ -929,8 +930,13 @@ def upload_getoffset(ctx: Context) -> Any:
     return {"offset": os.path.getsize(path)}
 
 
-def _receive_stream(ctx: Context, path: str, length: int) -> None:
-    """Append the raw body to the token's file until it holds ``length`` bytes."""
+def _receive_stream(ctx: Context, path: str, length: int) -> Tuple[str, int]:
+    """Append the raw body to the token's file until it holds ``length`` bytes.
+
+    :returns: MD5 and size of the completed file (hashed while streaming when the
+        upload started at byte 0, otherwise afterwards).
+    :raises ApiError: -105 when the body ended early (the bytes received are kept).
+    """
     start = os.path.getsize(path)
     digest = hashlib.md5() if start == 0 else None
     size = start
@@ -946,6 +952,7 @@ def _receive_stream(ctx: Context, path: str, length: int) -> None:
                 digest.update(block)
     if size < length:
         raise ApiError(-105, f"Failed to upload file - {size}/{length} bytes transferred")
+    return md5_of_file(path) if digest is None else (digest.hexdigest(), size)
 
 
 def _target_revision(ctx: Context, model: Model, item_id: int, user_id: int) -> Row:
@@ -1005,19 +1012,19 @@ def upload_perform(ctx: Context) -> Any:
         if "file" not in ctx.files or not ctx.has("file"):
             raise ApiError(-150, "Parameter file is not defined")
         name, content = ctx.files["file"]
-        path = os.path.join(ctx.db.upload_dir, f"multipart_{os.getpid()}_{id(ctx)}")
-        with open(path, "wb") as handle:
+        handle_number, path = tempfile.mkstemp(prefix="multipart-", dir=ctx.db.upload_dir)
+        with os.fdopen(handle_number, "wb") as handle:
             handle.write(content)
+        checksum, size = hashlib.md5(content).hexdigest(), len(content)
     else:
         name = ctx.get("filename") or ""
         if path is None or not os.path.isfile(path):
             raise ApiError(-141, f"Invalid upload token {upload_token}")
-        _receive_stream(ctx, path, length)
+        checksum, size = _receive_stream(ctx, path, length)
     with ctx.transaction():
         if not os.path.isfile(path):
             raise ApiError(-141, f"Invalid upload token {upload_token}")
         model = ctx.model
-        checksum, size = md5_of_file(path)
         revision = _target_revision(ctx, model, item["item_id"], user["user_id"])
         relative = ctx.db.adopt_file(path, checksum)
         model.add_bitstream(revision, name, guess_mimetype(name), size, checksum, relative)

@@ -8,8 +8,10 @@ earliest armed fault that matches is used.
 
 ``match`` selects requests: ``None`` matches any request; a string is compared
 with the canonical API method name (e.g. ``"midas.upload.perform"``, case does
-not matter), and a string starting with ``/`` also matches any request whose
-path after the server's base path starts with it (e.g. ``"/download"``).
+not matter) as given in the query string (a method named only in a form body is
+not known yet when faults are chosen), and a string starting with ``/`` also
+matches any request whose path after the server's base path starts with it
+(e.g. ``"/download"``).
 """
 
 import threading
@@ -75,7 +77,9 @@ class FaultInjector:
         """Read only ``nbytes`` of the next matching request bodies, then drop the connection.
 
         An upload keeps the bytes it received (the token's partial data grows), as
-        on the real server; no answer is sent.
+        on the real server; no answer is sent. An upload body no longer than
+        ``nbytes`` is processed completely and only its answer is lost; other
+        calls are never processed.
 
         :param nbytes: body bytes to accept before the cut.
         :param match: request selector.
