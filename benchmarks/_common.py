@@ -42,18 +42,14 @@ def emulator_process() -> Iterator[dict]:
         proc.wait(timeout=30)
 
 
-def run_measured(code: str, env: dict, children: bool = False) -> Tuple[float, float]:
-    """Run ``code`` in a fresh interpreter; return (seconds, peak RSS in MiB) it reports.
-
-    With ``children`` the peak RSS is that of the processes ``code`` started.
-    """
-    who = "RUSAGE_CHILDREN" if children else "RUSAGE_SELF"
+def run_measured(code: str, env: dict) -> Tuple[float, float]:
+    """Run ``code`` in a fresh interpreter; return (seconds, peak RSS in MiB) it reports."""
     wrapper = (
         "import resource, time, json\n"
         "t0 = time.perf_counter()\n"
         f"{code}\n"
         "elapsed = time.perf_counter() - t0\n"
-        f"rss = resource.getrusage(resource.{who}).ru_maxrss / 1024\n"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         "print(json.dumps([elapsed, rss]))\n"
     )
     out = subprocess.run(
