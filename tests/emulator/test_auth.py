@@ -97,12 +97,14 @@ def test_without_the_mfa_module_login_gives_the_token_directly():
             assert core.list_modules() == ["api", "tracker"]
 
 
-def test_user_lookups(core, jane, bob):
+def test_user_lookups(api, core, jane, bob):
     assert core.get_user_by_email(jane.email)["user_id"] == jane.user_id
     assert core.get_user_by_id(bob.user_id)["email"] == bob.email
     found = core.get_user_by_name("Bob", "Builder")
     assert found["firstname"] == "Bob" and "password" not in found
     assert core.get_user_by_email("nobody@example.com") == ""
+    assert api.fail("midas.user.get", firstname="Bob") == (
+        "-150", "Please provide a user email or both first and last name")
     assert [user["lastname"] for user in core.list_users(limit=1)] == ["Builder"]
     assert [user["lastname"] for user in core.list_users()] == ["Builder", "Doe"]
 

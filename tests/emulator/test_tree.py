@@ -160,8 +160,13 @@ def test_others_cannot_write_delete_or_move(api, core, jane, jane_token, bob, bo
                     filename="f") == ("-151", "Invalid policy or itemid")
     assert api.fail("midas.item.create", name="x", parentid=bob.private_folder_id) == (
         "-151", "Cannot create item anonymously")
+    assert api.fail("midas.item.move", token=bob_token, id=public["item_id"],
+                    srcfolderid=jane.public_folder_id, dstfolderid=bob.private_folder_id) == (
+        "-151", NO_ITEM)
     # Bob may share Jane's public item into his own folder (Read there, Write here).
     assert core.share_item(bob_token, public["item_id"], bob.private_folder_id)["item_id"]
+    assert api.fail("midas.item.share", token=bob_token, id=public["item_id"],
+                    dstfolderid=jane.public_folder_id) == ("-151", "Invalid policy")
 
 
 def test_item_privacy_switch(api, core, jane, jane_token, bob_token):
@@ -181,6 +186,8 @@ def test_communities(api, core, midas_server, admin, jane, jane_token, bob_token
     assert community["name"] == "Lab" and community["privacy"] == "0"
     assert api.fail("midas.community.create", token=admin_token, name="lab") == (
         "0", "Community already exists.")
+    assert api.fail("midas.community.children", id="999") == ("-150", "Invalid community id")
+    assert api.fail("midas.community.get") == ("-150", "Parameter id or name is not defined")
     children = core.get_community_children(community["community_id"], admin_token)
     assert [folder["name"] for folder in children["folders"]] == ["Private", "Public"]
     assert [folder["name"] for folder in core.get_community_children(
@@ -216,6 +223,7 @@ def test_search_methods(api, core, jane, jane_token, bob_token):
     results = core.search("T1", jane_token)
     assert results["nitems"] == "1" and results["results"][0]["resultType"] == "item"
     assert api.fail("midas.resource.search", search="x", order="weird")[0] == "0"
+    assert core.search("brain", bob_token)["nitems"] == "1"
     users = core.search("Doe")
     assert users["nusers"] == "1" and "email" not in users["results"][0]
 
