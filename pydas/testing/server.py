@@ -43,7 +43,8 @@ __all__ = ["MidasServer", "UserRecord", "CommunityRecord", "RequestRecord"]
 
 logger = logging.getLogger("pydas.testing")
 
-#: Largest form body parsed into parameters (PHP's ``post_max_size`` plays this role).
+#: Largest form body parsed into parameters; a larger one is ignored whole, as PHP
+#: does beyond ``post_max_size``.
 _MAX_FORM_BODY = 64 * 1024 * 1024
 #: Unread request bodies up to this size are drained to keep the connection alive.
 _MAX_DRAIN = 16 * 1024 * 1024
@@ -382,8 +383,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "POST" and content_type in (
             "application/x-www-form-urlencoded", "multipart/form-data"
         ):
-            data = self._body.read_all(_MAX_FORM_BODY)
-            if content_type == "multipart/form-data":
+            data = self._body.read_all(_MAX_FORM_BODY + 1)
+            if len(data) > _MAX_FORM_BODY:
+                raw = None
+            elif content_type == "multipart/form-data":
                 form, files = _parse_multipart(self.headers.get("Content-Type", ""), data)
                 raw = None
             else:
