@@ -574,6 +574,11 @@ class Model:
         if thumbnail is not None and thumbnail["thumbnail_id"] is not None:
             self.db.run("DELETE FROM bitstream WHERE bitstream_id = ?",
                         (thumbnail["thumbnail_id"],))
+        self.db.run(
+            "DELETE FROM bitstream WHERE bitstream_id IN "
+            "(SELECT thumbnail_id FROM itemthumbnail WHERE item_id = ?)",
+            (item_id,),
+        )
         for table in ("itemrevision", "item2folder", "itempolicyuser", "itempolicygroup",
                       "itemthumbnail", "item"):
             self.db.run(f"DELETE FROM {table} WHERE item_id = ?", (item_id,))
