@@ -153,10 +153,10 @@ def _run_download(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_serve(args: argparse.Namespace) -> int:
+def _serve(argv: List[str]) -> int:
     from pydas.testing.__main__ import main as serve_main
 
-    return serve_main(args.serve_args) or 0
+    return serve_main(argv)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -184,9 +184,8 @@ def _parser() -> argparse.ArgumentParser:
     download.add_argument("--quiet", action="store_true")
     download.set_defaults(run=_run_download)
 
-    serve = commands.add_parser("serve", help="run the local Midas emulator in the foreground")
-    serve.add_argument("serve_args", nargs=argparse.REMAINDER, help="options of the emulator")
-    serve.set_defaults(run=_run_serve)
+    # listed for --help only: main() hands everything after "serve" to the emulator
+    commands.add_parser("serve", help="run the local Midas emulator in the foreground")
     return parser
 
 
@@ -196,6 +195,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     :param argv: the arguments (default: ``sys.argv[1:]``)
     :returns: 0 on success, 1 when a pydas operation failed or a check did not pass
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:
+        return _serve(argv[1:])
     args = _parser().parse_args(argv)
     try:
         return args.run(args)

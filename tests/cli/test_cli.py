@@ -1,8 +1,12 @@
 """The ``pydas`` command, run in-process against the emulator."""
 
 import os
+import socket
+import threading
+import time
 
 import pytest
+import requests
 
 import pydas
 from pydas.cli import main
@@ -19,6 +23,47 @@ def test_version_flag(capsys):
         main(["--version"])
     assert exit_info.value.code == 0
     assert capsys.readouterr().out.strip() == f"pydas {pydas.__version__}"
+
+
+def test_serve_passes_its_options_to_the_emulator(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["serve", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--port" in out and "--data-dir" in out
+
+
+def test_serve_runs_the_emulator_on_the_given_port(monkeypatch, capsys, tmp_path):
+    import pydas.testing.__main__ as serve_module
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stop = threading.Event()
+    original = serve_module.main
+    monkeypatch.setattr(serve_module, "main", lambda argv: original(argv, stop_event=stop))
+    result = {}
+    thread = threading.Thread(
+        target=lambda: result.update(
+            status=main(["serve", "--port", str(port), "--data-dir", str(tmp_path)])
+        )
+    )
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{port}/midas/api/json"
+        for _ in range(200):
+            try:
+                answer = requests.post(url, params={"method": "midas.version"}, timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        assert answer.json()["stat"] == "ok"
+    finally:
+        stop.set()
+        thread.join(10)
+    assert result["status"] == 0
+    assert f"http://127.0.0.1:{port}/midas" in capsys.readouterr().out
+    assert os.listdir(tmp_path), "the emulator kept its data in the given directory"
 
 
 def test_demo_without_configuration_starts_an_emulator_and_verifies(capsys):
