@@ -13,7 +13,8 @@ Wire conventions (see the Midas web API reference):
 * uploads are ``PUT`` with the parameters in the query string (the server does
   not parse a PUT body into parameters) and the file streamed from disk;
 * downloads are ``GET`` requests whose redirect is followed and whose body is
-  handed out chunk by chunk.
+  handed out chunk by chunk; a redirect of any other call is reported as an
+  error instead (following it would drop the form body).
 
 Retries happen only where repeating cannot do harm: a connection that could
 not be opened (nothing was sent), and the statuses 429 and 503 (the request
@@ -41,7 +42,7 @@ from typing import (
     Tuple,
     Union,
 )
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 import urllib3
@@ -411,6 +412,23 @@ def _read_limited(response: requests.Response, method: str) -> bytes:
         ) from None
 
 
+def _redirect_error(
+    method: str, response: requests.Response, secrets: Tuple[str, ...]
+) -> exceptions.PydasException:
+    """The error for an API call that the server redirects elsewhere."""
+    target = urlsplit(urljoin(response.url, response.headers.get("Location", "")))
+    where = scrub(target._replace(query="", fragment="").geturl(), secrets)
+    return exceptions.HTTPError(
+        f"{method}: the server redirects this call (HTTP {response.status_code}) to {where}; "
+        "pydas does not resend parameters to another address, so use the new address "
+        "as the server URL",
+        method=method,
+        code=response.status_code,
+        request=response.request,
+        response=response,
+    )
+
+
 def _name_from_url(url: str) -> str:
     path = urlsplit(url).path
     segment = unquote(path.rstrip("/").rsplit("/", 1)[-1]) if path else ""
@@ -527,7 +545,7 @@ class Transport:
         self.session = session if session is not None else new_session()
         self.timeout: Timeout = DEFAULT_TIMEOUT if timeout is None else timeout
         self.retry = retry if retry is not None else RetryPolicy()
-        self.verify: bool = True
+        self.verify: Union[bool, str] = True
         self.auth: Any = None
         self.debug = False
 
@@ -551,9 +569,16 @@ class Transport:
         repeatable: bool,
         stream: bool = False,
         rewind: Optional[Callable[[], bool]] = None,
+        follow_redirects: bool = False,
         **kwargs: Any,
     ) -> requests.Response:
-        """Send one request with the retry policy; return the final response."""
+        """Send one request with the retry policy; return the final response.
+
+        A redirect is followed only when ``follow_redirects`` is true (downloads).
+        For other calls it raises :class:`pydas.exceptions.HTTPError`: following
+        it would turn a POST into a GET without the form body (the server would
+        then report a missing parameter) and could carry credentials elsewhere.
+        """
         secrets = _secrets_of(parameters)
         attempt = 1
         while True:
@@ -569,6 +594,7 @@ class Transport:
                     verify=self.verify,
                     auth=self.auth,
                     stream=stream,
+                    allow_redirects=follow_redirects,
                     **kwargs,
                 )
             except requests.exceptions.SSLError as error:
@@ -606,6 +632,9 @@ class Transport:
                 self._wait(method, attempt, _retry_after(response), f"HTTP {status}")
                 attempt += 1
                 continue
+            if response.is_redirect and not follow_redirects:
+                response.close()
+                raise _redirect_error(method, response, secrets)
             return response
 
     def _wait(self, method: str, attempt: int, retry_after: Optional[float], why: str) -> None:
@@ -772,11 +801,12 @@ class Transport:
             repeatable=True,
             stream=True,
             params=dict(parameters),
-            allow_redirects=True,
+            follow_redirects=True,
         )
         try:
             disposition = response.headers.get("Content-Disposition")
-            if response.status_code >= 400 or (disposition is None and not response.history):
+            at_endpoint = urlsplit(response.url).path == urlsplit(url).path
+            if response.status_code >= 400 or (disposition is None and at_endpoint):
                 body = _read_limited(response, method)
                 self._decode(method, response, secrets, body)
                 raise exceptions.ParseError(

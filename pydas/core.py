@@ -10,7 +10,7 @@ calls :meth:`pydas.drivers.CoreDriver.create_folder` and
 callers who want to tune retries.
 """
 
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional, Sequence, Union
 
 import requests
 
@@ -118,11 +118,15 @@ class Communicator:
 
     @property
     def verify_ssl_certificate(self) -> bool:
-        """``True`` if every driver verifies TLS certificates; setting applies to all."""
+        """``True`` if every driver verifies TLS certificates; setting applies to all.
+
+        A CA bundle path may be assigned as well (see
+        :attr:`pydas.drivers.BaseDriver.verify_ssl_certificate`).
+        """
         return all(driver.verify_ssl_certificate for driver in self._drivers)
 
     @verify_ssl_certificate.setter
-    def verify_ssl_certificate(self, value: bool) -> None:
+    def verify_ssl_certificate(self, value: Union[bool, str]) -> None:
         for driver in self._drivers:
             driver.verify_ssl_certificate = value
 

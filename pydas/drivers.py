@@ -237,13 +237,18 @@ class BaseDriver:
         self._transport.debug = bool(value)
 
     @property
-    def verify_ssl_certificate(self) -> bool:
-        """Whether the server's TLS certificate is verified (default ``True``)."""
+    def verify_ssl_certificate(self) -> Union[bool, str]:
+        """Whether the server's TLS certificate is verified (default ``True``).
+
+        Besides a boolean, the path of a CA bundle file or directory is
+        accepted (an addition to the original API): certificates are then
+        checked against it, as :mod:`requests` does with ``verify=path``.
+        """
         return self._transport.verify
 
     @verify_ssl_certificate.setter
-    def verify_ssl_certificate(self, value: bool) -> None:
-        self._transport.verify = bool(value)
+    def verify_ssl_certificate(self, value: Union[bool, str]) -> None:
+        self._transport.verify = value if isinstance(value, str) else bool(value)
 
     @property
     def auth(self) -> Any:

@@ -360,6 +360,21 @@ def test_download_error_envelope_raises_the_mapped_exception(mocked):
     assert caught.value.response.raw.closed
 
 
+def test_upload_redirect_is_not_followed(mocked, sample):
+    mocked.add(responses.PUT, ENDPOINT, status=307, headers={"Location": "https://x/midas/api/json"})
+    with pytest.raises(exceptions.HTTPError, match="redirects"):
+        core().perform_upload(UPLOAD_TOKEN, str(sample))
+    assert len(mocked.calls) == 1
+
+
+def test_download_error_envelope_after_a_scheme_redirect(mocked):
+    secure = ENDPOINT.replace("http://", "https://")
+    mocked.add(responses.GET, ENDPOINT, status=301, headers={"Location": secure + "?id=7"})
+    mocked.add(responses.GET, secure, body=failure("-101", "Invalid token"))
+    with pytest.raises(exceptions.InvalidToken):
+        core().download_item(7, token=TOKEN)
+
+
 def test_download_json_success_instead_of_a_file_is_a_parse_error(mocked):
     mocked.add(responses.GET, ENDPOINT, body=envelope({"odd": "1"}))
     with pytest.raises(exceptions.ParseError, match="instead of a file"):

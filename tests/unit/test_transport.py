@@ -344,3 +344,39 @@ def test_default_and_custom_timeouts():
     assert drivers.CoreDriver(BASE).timeout == (10.0, 300.0)
     driver = drivers.CoreDriver(BASE, timeout=(1, 2))
     assert driver.timeout == (1, 2)
+
+
+# -- redirects -----------------------------------------------------------------------------
+
+
+def test_redirected_call_is_reported_not_followed(mocked, sleeps):
+    mocked.add(responses.POST, ENDPOINT, status=301, headers={
+        "Location": "https://127.0.0.1:9/midas/api/json?method=midas.user.apikey.default"})
+    with pytest.raises(exceptions.HTTPError) as caught:
+        core(sleeps).get_default_api_key("a@b.c", PASSWORD)
+    error = caught.value
+    assert type(error) is exceptions.HTTPError
+    assert error.code == 301
+    assert "https://127.0.0.1:9/midas/api/json" in str(error)
+    assert "method=" not in str(error)
+    assert PASSWORD not in str(error)
+    assert len(mocked.calls) == 1
+    assert sleeps.waits == []
+
+
+def test_ca_bundle_path_is_passed_to_requests(mocked, monkeypatch):
+    driver = core()
+    driver.verify_ssl_certificate = "/etc/ssl/my-ca.pem"
+    seen = {}
+    original = requests.Session.request
+
+    def spy(self, *args, **kwargs):
+        seen["verify"] = kwargs.get("verify")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", spy)
+    mocked.add(responses.POST, ENDPOINT, body=envelope({"version": "3"}))
+    driver.get_server_version()
+    assert seen["verify"] == "/etc/ssl/my-ca.pem"
+    driver.verify_ssl_certificate = 0
+    assert driver.verify_ssl_certificate is False
