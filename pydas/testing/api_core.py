@@ -9,6 +9,7 @@ answers with the closest envelope instead (noted per method).
 
 import hashlib
 import os
+import string
 import tempfile
 import time
 from typing import Any, Dict, List, Optional, Tuple
@@ -37,11 +38,20 @@ _NO_FOLDER = "This folder doesn't exist or you don't have the permissions."
 _NO_FOLDER_DELETE = "This folder doesn't exist  or you don't have the permissions."
 _NO_COMMUNITY = "This community doesn't exist or you don't have the permissions."
 _FOLDER_POLICY_ERROR = "Error in params when checking Folder Policy."
+#: The characters PHP's URL validation accepts (no spaces, controls or non-ASCII).
+_URL_CHARACTERS = frozenset(
+    string.ascii_letters + string.digits + "$-_.+!*'(),{}|\\^~[]`<>#%\";/?:@&="
+)
 
 
 def _auth_suffix(ctx: Context) -> str:
     token = ctx.get("token")
     return f"&authToken={quote(token, safe='')}" if token and ctx.user() is not None else ""
+
+
+def _count(text: str) -> Optional[int]:
+    """Return the value of a non-negative decimal number, or ``None`` if ``text`` is not one."""
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _readable_item(ctx: Context, item_id: Any, level: int = READ, message: str = _NO_ITEM) -> Row:
@@ -791,15 +801,14 @@ def link_create(ctx: Context) -> Any:
     if model.folder_level(folder["folder_id"], user) < WRITE:
         raise ApiError(-151, "Invalid policy or folderid")
     parts = urlsplit(url)
-    if not parts.scheme or not parts.netloc:
+    if not parts.scheme or not parts.netloc or not set(url) <= _URL_CHARACTERS:
         raise ApiError(-150, "Invalid URL")
-    length_text = ctx.get("length", "0") or ""
-    if not length_text.isdigit():
+    length = _count(ctx.get("length", "0") or "")
+    if length is None or length >= 2**63:
         raise ApiError(-150, "Invalid length")
     item_id = model.create_item(ctx.get("itemname") or url, folder["folder_id"], None)
     revision = model.create_revision(item_id, user["user_id"], "Initial revision")
-    model.add_bitstream(revision, url, "url", int(length_text), ctx.get("checksum", " ") or "",
-                        url)
+    model.add_bitstream(revision, url, "url", length, ctx.get("checksum", " ") or "", url)
     item = model.item(item_id)
     assert item is not None
     return model.item_dict(item)
@@ -991,8 +1000,7 @@ def _check_upload(ctx: Context) -> tuple:
     if revision_text is not None and revision_text.lower() != "head":
         if model.revision_by_number(item["item_id"], as_int(revision_text)) is None:
             raise ApiError(-150, "Unable to find revision")
-    length = as_int(length_text.strip()) if length_text.strip().isdigit() else 0
-    return upload_token, user, item, max(length, 0)
+    return upload_token, user, item, _count(length_text.strip()) or 0
 
 
 @core_method("upload.perform", streams_body=True, authenticates=False)
@@ -1025,6 +1033,9 @@ def upload_perform(ctx: Context) -> Any:
         if not os.path.isfile(path):
             raise ApiError(-141, f"Invalid upload token {upload_token}")
         model = ctx.model
+        if model.item(item["item_id"]) is None:
+            os.remove(path)
+            raise ApiError(-150, "Unable to find item")
         revision = _target_revision(ctx, model, item["item_id"], user["user_id"])
         relative = ctx.db.adopt_file(path, checksum)
         model.add_bitstream(revision, name, guess_mimetype(name), size, checksum, relative)

@@ -38,12 +38,14 @@ from pydas.testing.dicom import read_dicom_tags
 from pydas.testing.dispatch import Context, module_method
 from pydas.testing.envelope import ApiError
 from pydas.testing.model import ADMIN, READ, WRITE, Model, Row, as_int, new_uuid
-from pydas.testing.store import timestamp
+from pydas.testing.store import CHUNK_SIZE, timestamp
 
 __all__: List[str] = []
 
 _NO_WRITE = "You didn't log in or you don't have the write permission for the given item."
 _ITEM_POLICY_ERROR = "Error in parameter itemdao or policy when checking Item policy."
+#: Largest JSON document ``results.upload.json`` accepts.
+_MAX_JSON_BODY = 64 * 1024 * 1024
 
 
 def _require(ctx: Context, *names: str) -> List[str]:
@@ -438,18 +440,44 @@ def tracker_scalar_add(ctx: Context) -> Any:
     return _scalar_dict(_store_scalar(ctx, trend_id, value, submit_time, submission_id, True))
 
 
-@module_method("tracker", "results.upload.json")
+def _read_body(ctx: Context) -> Optional[bytes]:
+    """Read the raw request body, or return ``None`` if it exceeds :data:`_MAX_JSON_BODY`."""
+    parts: List[bytes] = []
+    total = 0
+    while ctx.body is not None:
+        block = ctx.body.read(CHUNK_SIZE)
+        if not block:
+            break
+        total += len(block)
+        if total > _MAX_JSON_BODY:
+            return None
+        parts.append(block)
+    return b"".join(parts)
+
+
+@module_method("tracker", "results.upload.json", streams_body=True)
 def tracker_results_upload_json(ctx: Context) -> Any:
-    """Turn the numeric values of a JSON document (the raw body) into scalars."""
+    """Turn the numeric values of a JSON document (the raw body) into scalars.
+
+    The body is read before the store is locked, so a slow sender blocks nobody.
+    """
+    raw = _read_body(ctx)
+    with ctx.transaction():
+        return _results_from_json(ctx, raw)
+
+
+def _results_from_json(ctx: Context, raw: Optional[bytes]) -> Any:
+    ctx.user()
     _require(ctx, "communityId", "producerDisplayName", "producerRevision")
     community = _community_for_tracker(ctx, official=not ctx.has("unofficial"))
     if not (ctx.get("producerDisplayName") or "").strip():
         raise ApiError(-1, "Producer display name must not be empty")
-    raw = ctx.body.read() if ctx.body is not None else b""
     try:
-        document = json.loads(raw.decode("utf-8"))
+        document = json.loads(raw.decode("utf-8")) if raw is not None else None
     except (UnicodeDecodeError, ValueError):
-        raise ApiError(-1, "Invalid JSON upload contents") from None
+        document = None
+    if document is None:
+        raise ApiError(-1, "Invalid JSON upload contents")
     submit_time = _parse_time(ctx.get("submitTime") or "now")
     containers: List[Any] = []
     if ctx.has("parentKeys"):
@@ -462,7 +490,7 @@ def tracker_results_upload_json(ctx: Context) -> Any:
                     -1, f'Specified parent key "{key}" does not exist or is not an array type'
                 )
             containers.append(node)
-    else:
+    elif isinstance(document, (dict, list)):
         containers.append(document)
     scalars = []
     for container in containers:

@@ -88,6 +88,9 @@ def _zip_writer(entries: List[Tuple[str, Optional[str], int]]) -> Callable[[Bina
                 info.compress_type = (
                     zipfile.ZIP_DEFLATED if size < _DEFLATE_LIMIT else zipfile.ZIP_STORED
                 )
+                # Same-named bitstreams give same-named entries, as on the real
+                # server; forget the earlier one so zipfile does not warn.
+                archive.NameToInfo.pop(name, None)
                 with archive.open(info, "w", force_zip64=size >= 2**31) as target:
                     if path is not None:
                         _copy_file(path, target)  # type: ignore[arg-type]

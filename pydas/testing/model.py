@@ -618,12 +618,14 @@ class Model:
 
 
 def as_int(value: Any) -> int:
-    """Convert an id parameter to an int; anything non-numeric becomes ``-9``.
+    """Convert an id parameter to an int; anything else becomes ``-9``.
 
-    Non-numeric ids never match a row, like an unknown id on the real server.
+    Non-numeric ids, and numbers beyond SQLite's 64-bit range, never match a
+    row, like an unknown id on the real server.
     """
     try:
-        return int(str(value).strip())
+        number = int(str(value).strip())
     except (TypeError, ValueError):
         return -9
+    return number if -(2**63) <= number < 2**63 else -9
 

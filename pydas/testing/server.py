@@ -29,7 +29,7 @@ from email.policy import HTTP
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Deque, Dict, List, Optional, Set, Tuple
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydas.testing import api_core, api_modules  # noqa: F401  (registers the methods)
 from pydas.testing.dispatch import ALL_MODULES, Context, ServerConfig, resolve
@@ -92,6 +92,15 @@ class CommunityRecord:
 def _masked(params: Dict[str, str]) -> Dict[str, str]:
     return {key: ("***" if key.lower() in _SECRET_PARAMS else value)
             for key, value in params.items()}
+
+
+def _masked_target(target: str) -> str:
+    """Return a request target with the values of secret query parameters masked."""
+    path, _, query = target.partition("?")
+    if not query:
+        return path
+    pairs = _masked(dict(parse_qsl(query, keep_blank_values=True, errors="replace")))
+    return f"{path}?{urlencode(pairs, safe='*/')}"
 
 
 @dataclass
@@ -284,6 +293,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         logger.debug("%s %s", self.address_string(), format % args)
 
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        """Log a request with the secrets of its query string masked."""
+        target = _masked_target(getattr(self, "path", ""))
+        self.log_message('"%s %s" %s', self.command, target, code)
+
     def do_GET(self) -> None:  # noqa: N802
         self._handle()
 
@@ -452,6 +466,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._record.body_bytes = self._body.consumed
         self.send_response(response.status)
         for name, value in response.headers:
+            if "\r" in value or "\n" in value:
+                logger.warning("%s header not sent: its value contains a line break", name)
+                continue
             self.send_header(name, value)
         if response.stream is None:
             self.send_header("Content-Length", str(len(response.body)))
@@ -518,6 +535,8 @@ class _HTTPServer(ThreadingHTTPServer):
 def _modules(modules: Optional[Any]) -> Tuple[str, ...]:
     if modules is None:
         return ALL_MODULES
+    if isinstance(modules, str):
+        modules = modules.replace(",", " ").split()
     chosen = {"api", *(str(name).lower() for name in modules)}
     unknown = chosen - set(ALL_MODULES)
     if unknown:
@@ -540,9 +559,9 @@ class MidasServer:
     :param data_dir: directory for the SQLite database and the stored files; it is
         kept (and reused on the next start). ``None`` uses a temporary directory
         that :meth:`stop` removes.
-    :param modules: names of the server modules to enable (``api`` is always on);
-        ``None`` enables all of ``batchmake, dicomextractor, mfa, solr,
-        thumbnailcreator, tracker``.
+    :param modules: names of the server modules to enable (``api`` is always on), as
+        an iterable or a comma-separated string; ``None`` enables all of ``batchmake,
+        dicomextractor, mfa, solr, thumbnailcreator, tracker``.
     :param host: interface to bind.
     :param port: TCP port; ``0`` picks a free one.
     :param base_path: path of the Midas root in the URL.

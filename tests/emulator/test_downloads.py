@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import warnings
 import zipfile
 
 import requests
@@ -68,6 +69,28 @@ def test_several_bitstreams_come_as_a_streamed_zip(api, jane, jane_token):
         assert archive.namelist() == ["a.txt", "b.bin"]
         assert archive.read("a.txt") == files[0][1] and archive.read("b.bin") == files[1][1]
         assert archive.getinfo("a.txt").compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_same_named_bitstreams_both_go_into_the_zip_without_a_warning(api, jane, jane_token):
+    item = _item_with(api, jane_token, jane.private_folder_id, "twins",
+                      [("same.txt", b"first"), ("same.txt", b"second")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        response = requests.get(f"{api.url}/download/", params={"items": item,
+                                                               "authToken": jane_token},
+                                timeout=10)
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        assert [(info.filename, archive.open(info).read()) for info in archive.infolist()] == [
+            ("same.txt", b"first"), ("same.txt", b"second")]
+
+
+def test_a_line_break_in_a_file_name_cannot_inject_headers(api, jane, jane_token):
+    item = _item_with(api, jane_token, jane.private_folder_id, "evil",
+                      [("a\r\nSet-Cookie: x=1", b"data")])
+    response = requests.get(f"{api.url}/download/", params={"items": item,
+                                                           "authToken": jane_token}, timeout=10)
+    assert response.content == b"data"
+    assert "Set-Cookie" not in response.headers and "Content-Disposition" not in response.headers
 
 
 def test_item_without_files_gives_an_empty_zip(api, jane, jane_token):

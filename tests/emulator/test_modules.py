@@ -1,7 +1,9 @@
 """Server modules: dicomextractor, thumbnailcreator, solr, tracker, batchmake."""
 
 import json
+import socket
 import struct
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -168,3 +170,29 @@ def test_disabled_modules_do_not_resolve():
             assert solr.login_with_api_key(user.email, user.api_key)
     with pytest.raises(ValueError, match="unknown emulator module"):
         MidasServer(modules=["nope"])
+    assert MidasServer(modules="mfa, Solr").config.modules == ("api", "mfa", "solr")
+
+
+def test_results_upload_json_edge_documents_and_a_slow_body(midas_server, api, jane, jane_token):
+    community = midas_server.create_community("slow", jane.email)
+    target = f"{api.url}/api/json"
+    query = {"method": "midas.tracker.results.upload.json", "token": jane_token,
+             "communityId": community.community_id, "producerDisplayName": "p",
+             "producerRevision": "r"}
+    assert requests.put(target, params=query, data=b"42", timeout=10).json()["data"] == []
+    answer = requests.put(target, params=query, data=b"null", timeout=10).json()
+    assert answer["message"] == "Invalid JSON upload contents"
+    # A sender that stalls mid-body must not block other clients.
+    port = int(api.url.split(":")[2].split("/")[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(f"PUT /midas/api/json?{urlencode(query)} HTTP/1.1\r\nHost: x\r\n"
+                    "Content-Length: 10\r\n\r\n{\"a\": ".encode())
+        other = requests.post(target, params={"method": "midas.version"}, timeout=3)
+        assert other.json()["data"] == {"version": "3.4.2"}
+        raw.sendall(b"1}    ")
+        answer = b""
+        while b"}]" not in answer:
+            block = raw.recv(4096)
+            assert block, answer
+            answer += block
+    assert b'"value":"1"' in answer

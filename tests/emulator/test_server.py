@@ -1,5 +1,6 @@
 """Server life cycle, fault injection, request log, CLI and robustness."""
 
+import logging
 import os
 import socket
 import threading
@@ -104,6 +105,21 @@ def test_request_log_records_canonical_names_and_masks_secrets(api, midas_server
     assert log[0].status == 200 and log[0].response_bytes > 100
     midas_server.clear_request_log()
     assert midas_server.request_log == []
+
+
+def test_log_lines_mask_secrets_in_urls(api, midas_server, jane, jane_token, caplog):
+    caplog.set_level(logging.DEBUG, logger="pydas.testing")
+    api.raw("midas.folder.download", verb="GET", id=jane.private_folder_id, token=jane_token)
+    requests.get(f"{api.url}/download/", params={"items": "1", "authToken": jane_token},
+                 timeout=10)
+    requests.put(f"{api.url}/api/json", params={"method": "midas.upload.perform",
+                                                "uploadtoken": "1/1/secretupload",
+                                                "filename": "f", "length": 1}, timeout=10)
+    text = caplog.text
+    assert "method=midas.upload.perform&uploadtoken=***&filename=f" in text
+    assert f"id={jane.private_folder_id}&token=***" in text
+    assert "/download/?items=1&authToken=***" in text
+    assert jane_token not in text and "secretupload" not in text
 
 
 # -- robustness -----------------------------------------------------------------------------

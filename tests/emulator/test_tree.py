@@ -235,8 +235,13 @@ def test_links(api, core, jane, jane_token):
     bitstream = got["revisions"][0]["bitstreams"][0]
     assert (bitstream["mimetype"], bitstream["path"], bitstream["sizebytes"],
             bitstream["checksum"]) == ("url", "https://example.org/f.nii", "10", " ")
-    assert api.fail("midas.link.create", token=jane_token, folderid=jane.private_folder_id,
-                    url="not a url") == ("-150", "Invalid URL")
+    for url in ("not a url", "http://x.org/a b", "http://x.org/\r\nX-Injected: 1",
+                "http://x.org/caf\u00e9"):
+        assert api.fail("midas.link.create", token=jane_token, folderid=jane.private_folder_id,
+                        url=url) == ("-150", "Invalid URL")
+    for length in ("-1", "\u00b2", "9" * 30):
+        assert api.fail("midas.link.create", token=jane_token, folderid=jane.private_folder_id,
+                        url="http://x.org", length=length) == ("-150", "Invalid length")
     assert api.fail("midas.link.create", verb="GET", token=jane_token,
                     folderid=jane.private_folder_id, url="http://x.org") == (
         "-153", "POST method required")

@@ -3,7 +3,10 @@
 import hashlib
 import os
 import re
+import socket
 import threading
+import time
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -125,6 +128,35 @@ def test_short_body_keeps_data_and_resumes(api, jane, jane_token):
     bitstream = api.ok("midas.item.get", token=jane_token, id=item)["revisions"][0][
         "bitstreams"][0]
     assert bitstream["checksum"] == hashlib.md5(content).hexdigest()
+
+
+def test_an_item_deleted_during_its_upload_gets_an_error_and_keeps_nothing(midas_server, api,
+                                                                           jane, jane_token):
+    item = _new_item(api, jane_token, jane.private_folder_id)
+    token = api.ok("midas.upload.generatetoken", token=jane_token, itemid=item,
+                   filename="f")["token"]
+    query = urlencode({"method": "midas.upload.perform", "uploadtoken": token, "filename": "f",
+                       "length": 2 * 65536})
+    half = b"%x\r\n" % 65536 + b"x" * 65536 + b"\r\n"
+    port = int(api.url.split(":")[2].split("/")[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(f"PUT /midas/api/json?{query} HTTP/1.1\r\nHost: x\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n".encode() + half)
+        partial = os.path.join(midas_server.store.upload_dir, token.replace("/", "_"))
+        deadline = time.monotonic() + 5
+        while not os.path.getsize(partial) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        api.ok("midas.item.delete", token=jane_token, id=item)
+        raw.sendall(half + b"0\r\n\r\n")
+        answer = b""
+        while not answer.endswith(b"}"):
+            block = raw.recv(4096)
+            assert block, answer
+            answer += block
+    assert answer.endswith(b'{"code":"-150","data":"","message":"Unable to find item",'
+                           b'"stat":"fail"}')
+    assert api.ok("midas.upload.getoffset", uploadtoken=token) == {"offset": ""}
+    assert midas_server.store.all("SELECT * FROM itemrevision") == []
 
 
 def test_resume_through_the_driver_after_a_cut_connection(midas_server, jane, jane_token,

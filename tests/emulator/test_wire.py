@@ -169,8 +169,12 @@ def test_malformed_requests_get_envelopes_not_tracebacks(api, jane_token):
         api.raw("midas.folder.children", token=jane_token, id="999999").json(),
         api.raw("midas.item.getmetadata", token=jane_token, id="1", revision="x").json(),
         api.raw("midas.user.list", limit="lots").json(),
+        api.raw("midas.item.get", token=jane_token, id="9" * 30).json(),
+        api.raw("midas.item.create", token=jane_token, name="x", parentid="9" * 30).json(),
     ]
-    assert [answer["stat"] for answer in answers] == ["fail", "fail", "fail", "ok"]
+    assert [answer["stat"] for answer in answers] == ["fail", "fail", "fail", "ok", "fail",
+                                                      "fail"]
+    assert [answer["code"] for answer in answers[-2:]] == ["-151", "-150"]
     assert all("Traceback" not in str(answer) for answer in answers)
 
 
