@@ -44,6 +44,7 @@ __all__ = [
     "download_item",
     "file_md5",
     "head_revision",
+    "name_key",
     "repair_text",
     "safe_name",
     "scan",
@@ -391,7 +392,7 @@ def head_revision(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return max(revisions, key=lambda revision: int(revision["revision"]))
 
 
-def _key(server_name: str) -> str:
+def name_key(server_name: str) -> str:
     """The form in which a server name is compared with a local one.
 
     Repaired from the double encoding, and in Unicode normal form C (macOS
@@ -404,7 +405,7 @@ def _bitstreams_by_name(item: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
     revision = head_revision(item)
     if revision is None:
         return {}
-    return {_key(b["name"]): b for b in revision.get("bitstreams") or []}
+    return {name_key(b["name"]): b for b in revision.get("bitstreams") or []}
 
 
 def _is_link(bitstream: Dict[str, Any]) -> bool:
@@ -553,8 +554,8 @@ class _Listing:
 
     def __init__(self, children: Optional[Dict[str, Any]] = None) -> None:
         children = children or {}
-        self.folders = {_key(f["name"]): f for f in children.get("folders") or []}
-        self.items = {_key(i["name"]): i for i in children.get("items") or []}
+        self.folders = {name_key(f["name"]): f for f in children.get("folders") or []}
+        self.items = {name_key(i["name"]): i for i in children.get("items") or []}
 
 
 def _resumable(error: Exception) -> bool:
@@ -845,15 +846,21 @@ class _Downloader:
         folder_id = folder["folder_id"]
         children = self.remote.call(self.communicator.folder_children, folder_id)
         book = _NameBook()
-        futures = []
-        # sub-folder names are claimed first so that they never depend on
-        # which worker finishes first; items claim theirs once their files are known
+        # every local name is chosen here, in the server's order, so that the
+        # result never depends on which worker finishes first
         placed = [
             (child, self.place(path, repair_text(child["name"]), book))
             for child in children.get("folders") or []
         ]
-        for item in children.get("items") or []:
-            futures.append(self.runner.submit(self.item, item["item_id"], path, book))
+        lookups = [
+            self.runner.submit(self.remote.call, self.communicator.item_get, child["item_id"])
+            for child in children.get("items") or []
+        ]
+        futures = []
+        for lookup in lookups:
+            self.runner.wait([lookup])
+            item = lookup.result()
+            futures.append(self.runner.submit(self.item, item, *self.plan(item, path, book)))
         for child, child_path in placed:
             futures.extend(self.folder(child, child_path))
         if self.folder_callbacks:
@@ -870,33 +877,43 @@ class _Downloader:
             self.reporter.warn(f"Renaming unsafe or clashing server name {name!r} to {local!r}")
         return _inside(parent, local)
 
-    def item(self, item_id: Any, parent: str, book: _NameBook) -> str:
-        """Download an item into ``parent``; returns the local path it got.
+    def plan(
+        self, item: Dict[str, Any], parent: str, book: _NameBook
+    ) -> Tuple[str, Optional[List[Dict[str, Any]]]]:
+        """Choose the local path of an item and the files to fetch for it.
 
         One file arrives as that file (named like the bitstream); several, or
         none, as a directory named after the item. Links to other web sites
-        are not followed (they are reported); an item of links only leaves
-        nothing behind.
+        are not followed (they are reported); for an item of links only the
+        files are ``None`` and its path is not claimed.
+
+        :returns: ``(path, bitstreams)``
         """
-        item = self.remote.call(self.communicator.item_get, item_id)
         name = repair_text(item["name"])
-        revision = head_revision(item)
         bitstreams = []
         links = 0
-        for bitstream in (revision or {}).get("bitstreams") or []:
+        for bitstream in (head_revision(item) or {}).get("bitstreams") or []:
             if _is_link(bitstream):
                 links += 1
                 self.reporter.warn(f"Skipping link {repair_text(bitstream['name'])} in item {name}")
             else:
                 bitstreams.append(bitstream)
         if links and not bitstreams:
-            # nothing stored on the server: no empty directory for it
-            return os.path.join(parent, safe_name(name))
+            return os.path.join(parent, safe_name(name)), None
         if len(bitstreams) == 1:
-            path = self.place(parent, repair_text(bitstreams[0]["name"]), book)
+            return self.place(parent, repair_text(bitstreams[0]["name"]), book), bitstreams
+        return self.place(parent, name, book), bitstreams
+
+    def item(
+        self, item: Dict[str, Any], path: str, bitstreams: Optional[List[Dict[str, Any]]]
+    ) -> str:
+        """Download an item planned by :meth:`plan` to ``path``; returns ``path``."""
+        if bitstreams is None:
+            # nothing stored on the server: no empty directory for it
+            return path
+        if len(bitstreams) == 1:
             self.bitstream(bitstreams[0], path)
         else:
-            path = self.place(parent, name, book)
             self.reporter.status(f"Creating Folder at {path}")
             self.make_directory(path)
             inner = _NameBook()
@@ -1080,4 +1097,5 @@ def download_item(
     :returns: the local path of the downloaded file or directory
     """
     downloader = _Downloader(remote, reporter, Runner(1), allow_existing, item_callbacks, ())
-    return downloader.item(item["item_id"], local_path, _NameBook())
+    item = remote.call(remote.communicator.item_get, item["item_id"])
+    return downloader.item(item, *downloader.plan(item, local_path, _NameBook()))

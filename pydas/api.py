@@ -24,6 +24,7 @@ import getpass
 import logging
 import os
 import threading
+import unicodedata
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from pydas import _transfer, exceptions, session
@@ -92,10 +93,13 @@ def login(
     :param url: the server URL, e.g. ``https://host/midas``
     :param verify_ssl_certificate: whether to check the server's TLS certificate
     :returns: the API token
+    :raises ValueError: if the URL does not start with ``http://`` or ``https://``
     :raises pydas.exceptions.PydasException: when the server refuses the login
     """
     if url is None:
         url = input("Server URL: ").strip()
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"the server URL must start with http:// or https://, not {url!r}")
     if email is None:
         email = input("Email: ").strip()
     communicator = Communicator(url)
@@ -129,9 +133,19 @@ def _token_from_api_key(communicator: Any, email: str, api_key: str, application
     when the account has a second factor; the key of the answer decides (the
     old client guessed from the length of the string).
     """
-    data = communicator.request(
-        "midas.login", {"email": email, "apikey": api_key, "appname": application}
-    )
+    try:
+        data = communicator.request(
+            "midas.login", {"email": email, "apikey": api_key, "appname": application}
+        )
+    except exceptions.ServerCheckFailed as error:
+        # the server's whole answer to a wrong key or application is code 0, no message
+        raise exceptions.ServerCheckFailed(
+            f"midas.login refused the API key of {email!r} for application "
+            f"{application!r}: check the e-mail address, the key and the application name",
+            method="midas.login",
+            code=error.code,
+            response=error.response,
+        ) from None
     if isinstance(data, dict) and "token" in data:
         return str(data["token"])
     if isinstance(data, dict) and "mfa_token_id" in data:
@@ -234,7 +248,8 @@ def allow_existing_download_paths() -> None:
 
 
 def _split(path: str) -> List[str]:
-    return [part for part in path.split("/") if part]
+    """The names of a server path, in the form :func:`_transfer.name_key` gives server names."""
+    return [unicodedata.normalize("NFC", part) for part in path.split("/") if part]
 
 
 def _find_user(remote: _transfer.Remote, owner: str) -> Dict[str, Any]:
@@ -258,13 +273,13 @@ def _descend(
         folder_id = folder["folder_id"]
         children = remote.call(communicator.folder_children, folder_id)
         for child in children.get("folders") or []:
-            if _transfer.repair_text(child["name"]) == part:
+            if _transfer.name_key(child["name"]) == part:
                 folder = child
                 break
         else:
             if position == len(parts) - 1:
                 for item in children.get("items") or []:
-                    if _transfer.repair_text(item["name"]) == part:
+                    if _transfer.name_key(item["name"]) == part:
                         return "item", item
             raise PathNotFound(
                 f"server path {path!r} does not exist: "
@@ -317,7 +332,7 @@ def _resolve(remote: _transfer.Remote, path: str) -> Tuple[str, Dict[str, Any]]:
         raise PathNotFound("empty server path")
     home = remote.call(communicator.list_user_folders)
     for folder in home:
-        if _transfer.repair_text(folder["name"]) == parts[0]:
+        if _transfer.name_key(folder["name"]) == parts[0]:
             return _descend(remote, path, folder, parts[1:])
     names = ", ".join(repr(_transfer.repair_text(folder["name"])) for folder in home)
     raise PathNotFound(f"server path {path!r} does not exist: your home folders are {names}")
@@ -407,8 +422,8 @@ def download(
     """Download a server folder (recursively) or item into a local directory.
 
     A folder arrives as ``local_path/<folder name>``. An item whose head
-    revision holds one file named like the item arrives as that file; other
-    items arrive as a directory named after the item holding its files. Each
+    revision holds one file arrives as that file (under the file's name);
+    other items arrive as a directory named after the item holding its files. Each
     file is written to a temporary file beside its target, checked against
     the server's size and MD5, and only then renamed; a file that already
     matches is not downloaded again. Server names that could escape

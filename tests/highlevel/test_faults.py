@@ -7,6 +7,7 @@ import pytest
 from highlevel_helpers import md5, methods, server_tree
 
 import pydas
+from pydas import _transfer
 from pydas._transfer import TransferError
 
 DATA = random.Random(7).randbytes(1024 * 1024)
@@ -71,3 +72,35 @@ def test_an_upload_that_keeps_failing_is_reported(logged_in, source, midas_serve
         pydas.upload(str(source), quiet=True)
     # never more than the file on the server: the partial data is not a bitstream
     assert server_tree(midas_user.private_folder_id) == {"blob.bin": {}}
+
+
+def test_a_corrupted_delivery_is_fetched_again(logged_in, source, tmp_path, monkeypatch,
+                                               midas_server):
+    pydas.upload(str(source), quiet=True)
+    real_open = _transfer._open_bitstream
+    deliveries = []
+
+    def corrupt_first(*args):
+        name, chunks = real_open(*args)
+        deliveries.append(name)
+        if len(deliveries) > 1:
+            return name, chunks
+        return name, (bytes(len(chunk)) for chunk in chunks)
+
+    monkeypatch.setattr(_transfer, "_open_bitstream", corrupt_first)
+    pydas.download("Private/blob.bin", str(tmp_path / "target"), quiet=True)
+    assert len(deliveries) == 2
+    assert (tmp_path / "target" / "blob.bin").read_bytes() == DATA
+
+
+def test_content_that_never_matches_its_md5_is_not_kept(logged_in, source, tmp_path,
+                                                       midas_server):
+    pydas.upload(str(source), quiet=True)
+    stored = midas_server.store.asset_path(md5(DATA))
+    with open(stored, "r+b") as handle:  # same size, other bytes: rot on the server
+        handle.write(b"rot")
+    target = tmp_path / "target"
+    with pytest.raises(TransferError, match="does not match the server's checksum"):
+        pydas.download("Private/blob.bin", str(target), quiet=True)
+    assert os.listdir(target) == []
+    assert methods(midas_server).count("midas.bitstream.download") == 2

@@ -65,3 +65,21 @@ def test_four_workers_match_one_worker(tmp_path, monkeypatch, capsys, midas_serv
             )["folders"][0]
             pydas.session.communicator.delete_folder(pydas.session.token, folder["folder_id"])
             pydas.session.reset()
+
+
+def test_clashing_names_get_the_same_local_names_with_four_workers(logged_in, tmp_path,
+                                                                  midas_user):
+    communicator, token = pydas.session.communicator, pydas.session.token
+    folder = communicator.create_folder(token, "clash", midas_user.private_folder_id)
+    for number in range(12):
+        # items "x.txt", "x.txt (1)", ... each holding a file named x.txt
+        item = communicator.create_item(token, "x.txt", folder["folder_id"])
+        (tmp_path / "x.txt").write_bytes(b"content %d " % number * (1 + 3000 * (number % 3)))
+        upload_token = communicator.generate_upload_token(token, item["item_id"], "x.txt")
+        communicator.perform_upload(upload_token, "x.txt", filepath=str(tmp_path / "x.txt"))
+    pydas.download("Private/clash", str(tmp_path / "one"), quiet=True)
+    expected = local_tree(tmp_path / "one")
+    assert len(expected) == 13  # clash/ and twelve files
+    for run in range(3):
+        pydas.download("Private/clash", str(tmp_path / f"four{run}"), workers=4, quiet=True)
+        assert local_tree(tmp_path / f"four{run}") == expected

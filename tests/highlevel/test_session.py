@@ -179,3 +179,48 @@ def test_decomposed_local_names_match_composed_server_names(logged_in, tmp_path,
     assert "midas.folder.create" not in log and "midas.item.create" not in log
     assert "midas.upload.generatetoken" not in log
     assert list(server_tree(midas_user.private_folder_id)) == [composed + "/"]
+
+
+@pytest.mark.parametrize("url", ["", "localhost/midas", "ftp://host/midas"])
+def test_a_url_without_http_is_refused_before_asking_more(monkeypatch, url):
+    monkeypatch.setattr("builtins.input", lambda prompt="": 1 / 0)
+    with pytest.raises(ValueError, match="must start with http:// or https://"):
+        pydas.login(email="jane@example.com", api_key="k" * 32, url=url)
+    assert pydas.session.communicator is None
+
+
+def test_a_wrong_api_key_is_named_as_such(midas_server, midas_user):
+    key = "x" * 32
+    with pytest.raises(pydas.exceptions.ServerCheckFailed) as error:
+        pydas.login(email=midas_user.email, api_key=key, url=midas_server.url)
+    assert "refused the API key of 'user@example.com' for application 'Default'" in str(error.value)
+    assert key not in str(error.value) and error.value.method == "midas.login"
+
+
+def test_an_expired_token_is_renewed_once_during_a_download(logged_in, tmp_path, monkeypatch,
+                                                            midas_server, midas_user):
+    write_tree(tmp_path, {"data/a.txt": b"a", "data/b.txt": b"b"})
+    monkeypatch.chdir(tmp_path)
+    pydas.upload("data", quiet=True)
+    resolve = pydas.api._resolve
+
+    def resolve_then_expire(remote, path):
+        found = resolve(remote, path)
+        midas_server.expire_tokens(midas_user.email)
+        return found
+
+    monkeypatch.setattr(pydas.api, "_resolve", resolve_then_expire)
+    midas_server.clear_request_log()
+    pydas.download("Private/data", str(tmp_path / "copy"), quiet=True, workers=2)
+    assert methods(midas_server).count("midas.login") == 1
+    assert sorted(p.name for p in (tmp_path / "copy" / "data").iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_server_paths_match_decomposed_names(logged_in, tmp_path, midas_user):
+    (tmp_path / "f.txt").write_bytes(b"f")
+    pydas.session.communicator.create_folder(pydas.session.token, "d\u00e9j\u00e0",
+                                             midas_user.private_folder_id)
+    pydas.upload(str(tmp_path / "f.txt"), destination="Private/de\u0301ja\u0300", quiet=True)
+    assert server_tree(midas_user.private_folder_id) == {
+        "d\u00e9j\u00e0/": {"f.txt": {"f.txt": md5(b"f")}}
+    }
