@@ -440,14 +440,16 @@ class ChunkIterator:
 
     The HTTP response is closed as soon as the body is exhausted, when
     :meth:`close` is called (also by ``with``), or when reading fails. A
-    connection lost in the middle raises :class:`pydas.exceptions.RequestError`;
-    a body shorter than its ``Content-Length`` raises it too, unless the
-    download was asked with an offset (the server then announces the full
-    size but sends only the rest, which is delivered without complaint).
+    connection lost in the middle, or a body shorter than its
+    ``Content-Length``, raises :class:`pydas.exceptions.RequestError`.
+    A download started at an ``offset`` is the exception the server forces:
+    it announces the full size but sends only the bytes from the offset on, so
+    a body of exactly ``Content-Length - offset`` bytes is complete (a body of
+    ``Content-Length`` bytes too, for a server that announces the rest only).
 
     :param response: a streamed :class:`requests.Response`.
     :param method: the API method, for error messages.
-    :param allow_short: accept a body shorter than ``Content-Length``.
+    :param offset: the byte offset the download was asked to start at.
     :param chunk_size: largest piece returned at once.
     """
 
@@ -455,12 +457,12 @@ class ChunkIterator:
         self,
         response: requests.Response,
         method: str,
-        allow_short: bool = False,
+        offset: int = 0,
         chunk_size: int = CHUNK_SIZE,
     ) -> None:
         self.response = response
         self.method = method
-        self.allow_short = allow_short
+        self.offset = offset
         self.received = 0
         self.expected: Optional[int] = None
         length = response.headers.get("Content-Length")
@@ -469,13 +471,25 @@ class ChunkIterator:
                 self.expected = int(length)
             except ValueError:
                 self.expected = None
-        if allow_short and response.raw is not None:
+        if offset and response.raw is not None:
             response.raw.enforce_content_length = False
         self._chunks = response.iter_content(chunk_size)
         self._closed = False
 
     def __iter__(self) -> "ChunkIterator":
         return self
+
+    def _complete(self) -> bool:
+        if self.expected is None or self.received >= self.expected:
+            return True
+        return bool(self.offset) and self.received == self.expected - self.offset
+
+    def _lost(self, why: str) -> exceptions.RequestError:
+        return exceptions.RequestError(
+            f"{self.method}: the connection was lost after {self.received} bytes ({why})",
+            method=self.method,
+            response=self.response,
+        )
 
     def __next__(self) -> bytes:
         if self._closed:
@@ -484,31 +498,15 @@ class ChunkIterator:
             piece = next(self._chunks)
         except StopIteration:
             self.close()
-            if (
-                not self.allow_short
-                and self.expected is not None
-                and self.received < self.expected
-            ):
-                raise exceptions.RequestError(
-                    f"{self.method}: the connection ended after {self.received} of "
-                    f"{self.expected} bytes",
-                    method=self.method,
-                    response=self.response,
-                ) from None
+            if not self._complete():
+                raise self._lost(f"{self.expected} announced") from None
             raise
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
             self.close()
-            if self.allow_short and isinstance(
-                error,
-                (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError),
-            ):
+            # With an offset the server closes the connection "early" on purpose.
+            if self.offset and self._complete():
                 raise StopIteration from None
-            raise exceptions.RequestError(
-                f"{self.method}: the connection was lost after {self.received} bytes "
-                f"({type(error).__name__})",
-                method=self.method,
-                response=self.response,
-            ) from None
+            raise self._lost(type(error).__name__) from None
         self.received += len(piece)
         return piece
 
@@ -778,14 +776,14 @@ class Transport:
         method: str,
         parameters: Mapping[str, Any],
         *,
-        allow_short: bool = False,
+        offset: int = 0,
     ) -> Tuple[str, ChunkIterator]:
         """GET a download, follow its redirect and stream the body.
 
         :param url: the full endpoint URL.
         :param method: the API method (``midas.item.download``...).
         :param parameters: query parameters.
-        :param allow_short: accept a body shorter than announced (offset downloads).
+        :param offset: the ``offset`` parameter sent, if any (see :class:`ChunkIterator`).
         :returns: ``(filename, chunk iterator)``. The name comes from
             ``Content-Disposition``; without one, after a redirect to another
             location (a link item), it is the last segment of the final URL.
@@ -823,4 +821,4 @@ class Transport:
             name = _name_from_url(response.url)
         if response.history:
             self._log("%s redirected to %s", method, scrub(response.url, secrets))
-        return name, ChunkIterator(response, method, allow_short=allow_short)
+        return name, ChunkIterator(response, method, offset=offset)

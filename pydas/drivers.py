@@ -645,7 +645,7 @@ class CoreDriver(BaseDriver):
             self._endpoint("midas.bitstream.download"),
             "midas.bitstream.download",
             self._present({"id": bitstream_id, "offset": offset, "name": name, "token": token}),
-            allow_short=bool(offset),
+            offset=offset or 0,
         )
 
     def delete_item(self, token: str, item_id: Union[int, str]) -> Any:

@@ -472,6 +472,30 @@ def test_bitstream_download_with_offset_accepts_the_short_body(local_server):
         assert fragment in path
 
 
+def serve_bytes(local_server, body, announced):
+    def serve(h):
+        answer(h, body, length=announced,
+               headers=[("Content-Disposition", 'attachment; filename="b.bin"')])
+
+    local_server.routes[("GET", "/midas/api/json")] = serve
+
+
+def test_bitstream_download_with_offset_still_detects_a_cut(local_server):
+    content = bytes(range(256)) * 4
+    serve_bytes(local_server, content[100:600], len(content))
+    name, chunks = core(url=local_server.url).download_bitstream(9, offset=100)
+    with pytest.raises(exceptions.RequestError, match="after 500 bytes"):
+        b"".join(chunks)
+    assert chunks.response.raw.closed
+
+
+def test_bitstream_download_with_offset_from_a_server_announcing_the_rest(local_server):
+    content = bytes(range(256)) * 4
+    serve_bytes(local_server, content[100:], len(content) - 100)
+    name, chunks = core(url=local_server.url).download_bitstream(9, offset=100)
+    assert b"".join(chunks) == content[100:]
+
+
 def test_bitstream_download_parameters(mocked):
     add_download(mocked, b"abc", "b.bin")
     name, chunks = core().download_bitstream(9)
