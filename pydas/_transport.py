@@ -42,7 +42,7 @@ from typing import (
     Tuple,
     Union,
 )
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import quote, quote_plus, unquote, urljoin, urlsplit
 
 import requests
 import urllib3
@@ -133,11 +133,12 @@ def scrub(text: str, secrets: Tuple[str, ...] = ()) -> str:
     :param text: the text to clean.
     :param secrets: literal values to mask wherever they appear.
     :returns: the text with ``token=...``-style query values and every given
-        secret replaced by ``***``.
+        secret (also in its URL-encoded forms) replaced by ``***``.
     """
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+        for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+            if form:
+                text = text.replace(form, "***")
     return _SECRET_IN_TEXT.sub(lambda match: f"{match.group(1)}=***", text)
 
 
@@ -155,11 +156,12 @@ def _secrets_of(parameters: Mapping[str, Any]) -> Tuple[str, ...]:
 
 
 def _excerpt(body: bytes, secrets: Tuple[str, ...]) -> str:
-    text = body[: _EXCERPT_LENGTH * 4].decode("utf-8", errors="replace")
+    # Scrub before cutting, so that no part of a secret survives at the cut.
+    text = scrub(body[:65536].decode("utf-8", errors="replace"), secrets)
     text = " ".join(text.split())
     if len(text) > _EXCERPT_LENGTH:
         text = text[:_EXCERPT_LENGTH] + "..."
-    return scrub(text, secrets) if text else "(empty body)"
+    return text or "(empty body)"
 
 
 def _repeatable(method: str, parameters: Mapping[str, Any]) -> bool:

@@ -380,3 +380,17 @@ def test_ca_bundle_path_is_passed_to_requests(mocked, monkeypatch):
     assert seen["verify"] == "/etc/ssl/my-ca.pem"
     driver.verify_ssl_certificate = 0
     assert driver.verify_ssl_certificate is False
+
+
+def test_excerpt_never_shows_part_of_a_secret(mocked):
+    body = "x" * 190 + PASSWORD + "y" * 100
+    mocked.add(responses.POST, ENDPOINT, body=body)
+    with pytest.raises(exceptions.ParseError) as caught:
+        core().get_default_api_key("a@b.c", PASSWORD)
+    assert PASSWORD[:10] not in str(caught.value)
+
+
+def test_url_encoded_secrets_are_scrubbed():
+    secret = "p@ss w&rd/1"
+    for shown in ("p%40ss%20w%26rd%2F1", "p%40ss+w%26rd%2F1", secret):
+        assert scrub(f"body echoes {shown} here", (secret,)) == "body echoes *** here"
