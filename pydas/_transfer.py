@@ -325,6 +325,17 @@ class Runner:
                 self._cancel_all()
                 raise error
 
+    def result(self, future: concurrent.futures.Future) -> Any:
+        """Wait for one job and return its result.
+
+        :raises: the job's failure, or the first failure of any job if that
+            one cancelled this job before it started
+        """
+        self.wait([future])
+        if future.cancelled():
+            self.wait()
+        return future.result()
+
     def _cancel_all(self) -> None:
         for future in self._futures:
             future.cancel()
@@ -858,8 +869,7 @@ class _Downloader:
         ]
         futures = []
         for lookup in lookups:
-            self.runner.wait([lookup])
-            item = lookup.result()
+            item = self.runner.result(lookup)
             futures.append(self.runner.submit(self.item, item, *self.plan(item, path, book)))
         for child, child_path in placed:
             futures.extend(self.folder(child, child_path))

@@ -247,3 +247,27 @@ def test_scan_names_the_current_directory_after_itself(tmp_path, monkeypatch):
     [top], _ = _transfer.scan(".")
     assert top.path == "." and top.name == "project"
     assert top.entries[0].path == os.path.join(".", "a.txt")
+
+
+def test_runner_result_of_a_job_cancelled_by_a_failure_raises_that_failure():
+    runner = Runner(2)
+    fail_now, finish = threading.Event(), threading.Event()
+
+    def fail():
+        fail_now.wait(5)
+        raise OSError("boom")
+
+    try:
+        runner.submit(finish.wait, 5)
+        runner.submit(fail)
+        runner.submit(finish.wait, 5)  # takes the worker that failed
+        queued = runner.submit(len, "never started")
+        fail_now.set()
+        assert runner._failed.wait(5)
+        threading.Timer(0.1, finish.set).start()
+        with pytest.raises(OSError, match="boom"):
+            runner.result(queued)
+        assert queued.cancelled()
+    finally:
+        finish.set()
+        runner.close()
