@@ -6,17 +6,25 @@ and disarms itself when that is used up. Several faults of different kinds may
 hit the same request (e.g. a delay and then a cut response); of one kind, the
 earliest armed fault that matches is used.
 
-``match`` selects requests: ``None`` matches any request; a string is compared
-with the canonical API method name (e.g. ``"midas.upload.perform"``, case does
-not matter) as given in the query string (a method named only in a form body is
-not known yet when faults are chosen), and a string starting with ``/`` also
-matches any request whose path after the server's base path starts with it
-(e.g. ``"/download"``).
+``match`` selects requests:
+
+* ``None`` matches any request;
+* a method name such as ``"midas.upload.perform"`` matches calls of that method
+  named in the query string (a method named only in a form body is not known
+  yet when faults are chosen); any spelling the server accepts (``"midas.itemget"``,
+  ``"midas.ITEM.get"``) stands for the canonical name;
+* a string starting with ``/`` matches requests whose path after the server's
+  base path starts with it (e.g. ``"/download"``).
+
+Any other string is refused with :class:`ValueError`, so that a typo cannot arm
+a fault that never fires.
 """
 
 import threading
 from dataclasses import dataclass
 from typing import Dict, List, Optional
+
+from pydas.testing.dispatch import ALL_MODULES, resolve
 
 __all__ = ["FaultInjector", "Fault"]
 
@@ -49,7 +57,7 @@ class Fault:
         """
         if self.match is None:
             return True
-        if api_method is not None and self.match.lower() == api_method:
+        if api_method is not None and self.match == api_method:
             return True
         return self.match.startswith("/") and path.startswith(self.match)
 
@@ -70,6 +78,14 @@ class FaultInjector:
         _positive("times", fault.times)
         _positive("nbytes", fault.nbytes)
         _positive("seconds", fault.seconds)
+        if fault.match is not None and not fault.match.startswith("/"):
+            if not fault.match.lower().startswith("midas."):
+                raise ValueError(
+                    f"match must be an API method name such as 'midas.item.get' or a path "
+                    f"starting with '/', got {fault.match!r}"
+                )
+            method = resolve(fault.match, ALL_MODULES)
+            fault.match = method.full_name if method is not None else fault.match.lower()
         with self._lock:
             self._faults.append(fault)
 

@@ -523,6 +523,8 @@ class _HTTPServer(ThreadingHTTPServer):
     request_queue_size = 128
 
     def __init__(self, address: Tuple[str, int], app: "MidasServer") -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         self.app = app
         self.connections: Set[socket.socket] = set()
         self.connections_lock = threading.Lock()

@@ -1,10 +1,13 @@
 """Logins, API keys, tokens and the multi-factor flow (midas-web-api.md §2)."""
 
+import time
+from types import SimpleNamespace
+
 import pytest
 
 from pydas import exceptions
 from pydas.drivers import CoreDriver, MultiFactorAuthenticationDriver
-from pydas.testing import MidasServer
+from pydas.testing import MidasServer, dispatch
 
 
 def test_login_returns_a_32_character_token(core, jane):
@@ -27,6 +30,26 @@ def test_expired_tokens_are_refused_and_a_new_login_gives_a_new_token(
     fresh = core.login_with_api_key(jane.email, jane.api_key)
     assert fresh != token
     assert [folder["name"] for folder in core.list_user_folders(fresh)] == ["Private", "Public"]
+
+
+def test_tokens_live_for_their_key_lifetime(api, midas_server, jane, monkeypatch):
+    short_key = midas_server.create_api_key(jane.email, "short", lifetime_minutes=5)
+    default_token = api.login(jane)
+    short_token = api.ok("midas.login", email=jane.email, apikey=short_key,
+                         appname="short")["token"]
+    start = time.time()
+
+    def minutes_later(minutes):
+        monkeypatch.setattr(dispatch, "time", SimpleNamespace(time=lambda: start + 60 * minutes))
+
+    minutes_later(4)
+    assert api.ok("midas.user.folders", token=short_token)
+    minutes_later(6)
+    assert api.fail("midas.user.folders", token=short_token)[0] == "-101"
+    minutes_later(99)
+    assert api.ok("midas.user.folders", token=default_token)
+    minutes_later(101)
+    assert api.fail("midas.user.folders", token=default_token)[0] == "-101"
 
 
 def test_expire_tokens_of_one_user_leaves_others_valid(api, midas_server, jane, bob):

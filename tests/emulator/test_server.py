@@ -83,6 +83,17 @@ def test_faults_match_download_paths_and_can_be_cleared(api, midas_server, jane,
     assert requests.get(url, params=params, timeout=10).content == b"x" * 1000
     with pytest.raises(ValueError):
         midas_server.faults.delay(-1)
+    with pytest.raises(ValueError, match="upload.perform"):
+        midas_server.faults.fail_next(match="upload.perform")
+
+
+def test_a_fault_matches_any_spelling_of_its_method(midas_server):
+    midas_server.faults.fail_next(match="midas.VERSION")
+    midas_server.faults.fail_next(match="midas.itemget", status=500)
+    assert requests.post(f"{midas_server.url}/api/json", timeout=10,
+                         params={"method": "midas.item.get", "id": "1"}).status_code == 500
+    assert _version(midas_server.url).status_code == 503
+    assert _version(midas_server.url).status_code == 200
 
 
 # -- request log ----------------------------------------------------------------------------
@@ -147,6 +158,17 @@ def test_chunked_upload_bodies_are_accepted(api, jane, jane_token):
         "method": "midas.upload.perform", "uploadtoken": token, "filename": "c",
         "length": 9000, "revision": "head"}, data=iter(parts), timeout=10).json()
     assert answer["stat"] == "ok" and answer["data"]["sizebytes"] == "9000"
+
+
+def test_an_ipv6_host_is_served_and_bracketed_in_the_url():
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+    with MidasServer(host="::1") as server:
+        assert server.url.startswith("http://[::1]:")
+        assert _version(server.url).json()["data"] == {"version": "3.4.2"}
 
 
 def test_garbage_bytes_on_the_socket_do_not_kill_the_server(midas_server):
