@@ -6,8 +6,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable, Dict, List, Tuple
 from urllib.parse import parse_qsl, urlsplit
 
+from pydas import drivers
+from pydas._transport import RetryPolicy
+
 BASE = "http://127.0.0.1:9/midas"
 ENDPOINT = BASE + "/api/json"
+
+
+def core(sleeps=None, url=BASE, attempts=4) -> drivers.CoreDriver:
+    """A core driver whose retries wait through ``sleeps`` (no jitter), never for real."""
+    policy = RetryPolicy(attempts=attempts, sleep=sleeps or (lambda s: None),
+                         random_source=lambda: 1.0)
+    return drivers.CoreDriver(url, retry=policy)
 
 
 def envelope(data=None, *, code="0", message="", stat="ok") -> str:

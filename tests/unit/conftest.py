@@ -8,6 +8,7 @@ tests need real sockets (connection refused, a body cut short); they use
 import socket
 
 import pytest
+import requests
 import responses
 from _core_helpers import LocalServer, Recorder
 
@@ -41,3 +42,18 @@ def closed_port_url() -> str:
     port = sock.getsockname()[1]
     sock.close()
     return f"http://127.0.0.1:{port}/midas"
+
+
+@pytest.fixture
+def sent_kwargs(monkeypatch):
+    """The keyword arguments of the last ``requests.Session.request`` call."""
+    seen = {}
+    original = requests.Session.request
+
+    def spy(self, *args, **kwargs):
+        seen.clear()
+        seen.update(kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", spy)
+    return seen

@@ -74,20 +74,12 @@ def test_set_auth_reaches_every_driver(mocked):
     assert all(driver.auth is None for driver in communicator.drivers)
 
 
-def test_ssl_setting_is_passed_to_requests(mocked, monkeypatch):
+def test_ssl_setting_is_passed_to_requests(mocked, sent_kwargs):
     communicator = Communicator(BASE)
     communicator.verify_ssl_certificate = False
-    seen = {}
-    original = requests.Session.request
-
-    def spy(self, *args, **kwargs):
-        seen["verify"] = kwargs.get("verify")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "request", spy)
     mocked.add(responses.POST, ENDPOINT, body=envelope({"version": "3"}))
     communicator.get_server_version()
-    assert seen["verify"] is False
+    assert sent_kwargs["verify"] is False
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from _core_helpers import (
     BASE,
     ENDPOINT,
     answer,
+    core,
     envelope,
     failure,
     form_params,
@@ -17,16 +18,13 @@ from _core_helpers import (
 )
 
 from pydas import drivers, exceptions
-from pydas._transport import CHUNK_SIZE, RetryPolicy
+from pydas._transport import CHUNK_SIZE
 
 TOKEN = "Tk9secretTOKENvalue0123456789abc"
 UPLOAD_TOKEN = "1/7/abcdefABCDEF0123456789"
 ITEM = {"item_id": "7", "name": "data.bin"}
 
 
-def core(sleeps=None, url=BASE):
-    policy = RetryPolicy(sleep=sleeps or (lambda s: None), random_source=lambda: 1.0)
-    return drivers.CoreDriver(url, retry=policy)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 import requests
 import responses
 import urllib3
-from _core_helpers import BASE, ENDPOINT, answer, envelope, failure
+from _core_helpers import BASE, ENDPOINT, answer, core, envelope, failure
 
 from pydas import drivers, exceptions
 from pydas._transport import RetryPolicy, scrub, scrub_parameters
@@ -16,10 +16,6 @@ API_KEY = "ApiKEYsecret0123456789abcdefXYZ"
 PASSWORD = "hunter2-secret-pw"
 
 
-def core(sleeps=None, url=BASE, attempts=4):
-    policy = RetryPolicy(attempts=attempts, sleep=sleeps or (lambda s: None),
-                         random_source=lambda: 1.0)
-    return drivers.CoreDriver(url, retry=policy)
 
 
 # -- bodies that are not an envelope ---------------------------------------------
@@ -364,20 +360,12 @@ def test_redirected_call_is_reported_not_followed(mocked, sleeps):
     assert sleeps.waits == []
 
 
-def test_ca_bundle_path_is_passed_to_requests(mocked, monkeypatch):
+def test_ca_bundle_path_is_passed_to_requests(mocked, sent_kwargs):
     driver = core()
     driver.verify_ssl_certificate = "/etc/ssl/my-ca.pem"
-    seen = {}
-    original = requests.Session.request
-
-    def spy(self, *args, **kwargs):
-        seen["verify"] = kwargs.get("verify")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "request", spy)
     mocked.add(responses.POST, ENDPOINT, body=envelope({"version": "3"}))
     driver.get_server_version()
-    assert seen["verify"] == "/etc/ssl/my-ca.pem"
+    assert sent_kwargs["verify"] == "/etc/ssl/my-ca.pem"
     driver.verify_ssl_certificate = 0
     assert driver.verify_ssl_certificate is False
 
