@@ -410,6 +410,7 @@ def _read_limited(response: requests.Response, method: str) -> bytes:
             f"{method}: the connection was lost while reading the answer "
             f"({type(error).__name__})",
             method=method,
+            request=response.request,
             response=response,
         ) from None
 
@@ -651,16 +652,7 @@ class Transport:
     ) -> Any:
         """Decode a Midas envelope and return ``data``, or raise the mapped error."""
         if body is None:
-            try:
-                body = response.content
-            except requests.RequestException as error:
-                raise exceptions.RequestError(
-                    f"{method}: the connection was lost while reading the answer "
-                    f"({type(error).__name__})",
-                    method=method,
-                    request=response.request,
-                    response=response,
-                ) from None
+            body = response.content  # already read: only downloads are streamed
         request = response.request
         try:
             envelope = json.loads(body.decode("utf-8"))

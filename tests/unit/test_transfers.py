@@ -515,3 +515,10 @@ def test_file_is_closed_after_upload(mocked, sample):
     core().perform_upload(UPLOAD_TOKEN, str(sample))
     if before is not None:
         assert len(os.listdir("/proc/self/fd")) <= before
+
+
+def test_download_error_answer_cut_by_the_connection(local_server):
+    local_server.routes[("GET", "/midas/api/json")] = lambda h: answer(
+        h, b'{"code": "-151", "da', length=500)
+    with pytest.raises(exceptions.RequestError, match="while reading the answer"):
+        core(url=local_server.url).download_item(7)

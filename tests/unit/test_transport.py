@@ -382,3 +382,16 @@ def test_url_encoded_secrets_are_scrubbed():
     secret = "p@ss w&rd/1"
     for shown in ("p%40ss%20w%26rd%2F1", "p%40ss+w%26rd%2F1", secret):
         assert scrub(f"body echoes {shown} here", (secret,)) == "body echoes *** here"
+
+
+def test_answer_cut_by_the_connection_is_a_request_error_and_not_repeated(local_server, sleeps):
+    def handler(h):
+        answer(h, b'{"code": "0", "data": {"item', length=1000)
+
+    local_server.routes[("POST", "/midas/api/json")] = handler
+    with pytest.raises(exceptions.RequestError) as caught:
+        core(sleeps, url=local_server.url).create_item(TOKEN, "a", 3)
+    assert type(caught.value) is exceptions.RequestError
+    assert caught.value.method == "midas.item.create"
+    assert len(local_server.seen) == 1
+    assert sleeps.waits == []
