@@ -764,9 +764,15 @@ class _Uploader:
                     # although its answer was lost
                     break
                 if held > local.size or attempt == MAX_ATTEMPTS:
+                    hint = ""
+                    if local.size == 1 and held == 0:
+                        hint = (
+                            " (a Midas server stops reading an upload body that is the "
+                            "single character '0', so such a file cannot be uploaded)"
+                        )
                     raise TransferError(
                         f"upload of {local.path!r} failed after {attempt} attempts "
-                        f"({held} of {local.size} bytes on the server): {error}"
+                        f"({held} of {local.size} bytes on the server): {error}{hint}"
                     ) from error
                 logger.info("Resuming upload of %s at byte %d of %d", local.path, held, local.size)
                 offset = held

@@ -104,3 +104,10 @@ def test_content_that_never_matches_its_md5_is_not_kept(logged_in, source, tmp_p
         pydas.download("Private/blob.bin", str(target), quiet=True)
     assert os.listdir(target) == []
     assert methods(midas_server).count("midas.bitstream.download") == 2
+
+
+def test_a_lone_zero_byte_file_fails_with_an_explanation(logged_in, tmp_path, midas_server):
+    (tmp_path / "flag.txt").write_bytes(b"0")
+    with pytest.raises(TransferError, match="single character '0'"):
+        pydas.upload(str(tmp_path / "flag.txt"), quiet=True)
+    assert methods(midas_server).count("midas.upload.perform") == _transfer.MAX_ATTEMPTS
