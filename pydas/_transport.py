@@ -390,10 +390,12 @@ def _filename_from_disposition(header: str) -> Optional[str]:
     if not match:
         return None
     name = header[match.end():].strip()
-    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
-        name = name[1:-1]
-    elif name.startswith('"'):
-        name = name[1:]
+    if name.startswith('"'):
+        # Midas does not escape quotes inside the name: the last quote ends it.
+        end = name.rfind('"')
+        name = name[1:end] if end > 0 else name[1:]
+    else:
+        name = name.split(";", 1)[0].strip()
     try:
         name = name.encode("latin-1").decode("utf-8")
     except UnicodeError:

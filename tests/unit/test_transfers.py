@@ -396,6 +396,23 @@ def test_download_link_item_uses_the_final_url(mocked):
     assert b"".join(chunks) == b"remote"
 
 
+@pytest.mark.parametrize(
+    "disposition, expected",
+    [
+        ('attachment; filename="a b.txt"', "a b.txt"),
+        ('attachment; filename="x.txt"; size=10', "x.txt"),
+        ("attachment; filename=plain.txt; size=3", "plain.txt"),
+        ('attachment; filename="say "hi".txt"', 'say "hi".txt'),
+    ],
+    ids=["midas", "more-parameters", "unquoted", "unescaped-quotes"],
+)
+def test_download_name_forms(mocked, disposition, expected):
+    add_download(mocked, name=None, extra={"Content-Disposition": disposition})
+    name, chunks = core().download_item(7)
+    chunks.close()
+    assert name == expected
+
+
 def test_download_name_rfc5987(mocked):
     add_download(mocked, name=None, extra={
         "Content-Disposition": "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"})
