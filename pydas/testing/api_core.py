@@ -737,7 +737,11 @@ def item_move(ctx: Context) -> Any:
     return result
 
 
-def _search_items(ctx: Context) -> Any:
+@core_method("item.searchbyname")
+@core_method("item.searchbynameandfolder")
+@core_method("item.searchbynameandfoldername")
+def item_search(ctx: Context) -> Any:
+    """Find readable items by exact name, optionally inside a folder id or folder name."""
     (name,) = ctx.require("name")
     user = ctx.user()
     model = ctx.model
@@ -765,24 +769,6 @@ def _search_items(ctx: Context) -> Any:
                 break
         items.append(entry)
     return {"items": items}
-
-
-@core_method("item.searchbyname")
-def item_searchbyname(ctx: Context) -> Any:
-    """Find readable items by exact name."""
-    return _search_items(ctx)
-
-
-@core_method("item.searchbynameandfolder")
-def item_searchbynameandfolder(ctx: Context) -> Any:
-    """Find readable items by exact name inside a folder id."""
-    return _search_items(ctx)
-
-
-@core_method("item.searchbynameandfoldername")
-def item_searchbynameandfoldername(ctx: Context) -> Any:
-    """Find readable items by exact name inside folders of a given name."""
-    return _search_items(ctx)
 
 
 @core_method("link.create")

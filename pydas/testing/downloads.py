@@ -13,6 +13,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from email.utils import formatdate
+from html import escape
 from typing import BinaryIO, Callable, Dict, List, Optional, Tuple
 
 from pydas.testing.dispatch import ServerConfig
@@ -56,8 +57,6 @@ def html_page(status: int, text: str) -> Response:
     :param text: the message shown (plain text, escaped here).
     :returns: the response.
     """
-    from html import escape
-
     body = (
         "<!DOCTYPE html>\n<html><head><title>Midas Server - Error</title></head>\n"
         f"<body><h1>An error occurred</h1><p>{escape(text)}</p></body></html>\n"

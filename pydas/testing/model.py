@@ -303,31 +303,21 @@ class Model:
             (object_id, subject, level),
         )
 
-    def copy_policies(self, source_kind: str, source_id: int, kind: str, target_id: int,
-                      groups_only: bool = False, level_cap: Optional[int] = None) -> None:
-        """Copy the policies of one folder/item onto another folder/item.
+    def copy_policies(self, source_kind: str, source_id: int, kind: str, target_id: int) -> None:
+        """Add the user and group policies of one folder/item to another folder/item.
 
         :param source_kind: ``"folder"`` or ``"item"``.
         :param source_id: where the policies come from.
         :param kind: ``"folder"`` or ``"item"``.
         :param target_id: where they are added.
-        :param groups_only: copy group policies only.
-        :param level_cap: copy every policy with at most this level.
         """
-        for row in self.db.all(
-            f"SELECT group_id, policy FROM {source_kind}policygroup WHERE {source_kind}_id = ?",
-            (source_id,),
-        ):
-            level = row["policy"] if level_cap is None else min(row["policy"], level_cap)
-            self.grant(kind, target_id, level, group_id=row["group_id"])
-        if groups_only:
-            return
-        for row in self.db.all(
-            f"SELECT user_id, policy FROM {source_kind}policyuser WHERE {source_kind}_id = ?",
-            (source_id,),
-        ):
-            level = row["policy"] if level_cap is None else min(row["policy"], level_cap)
-            self.grant(kind, target_id, level, user_id=row["user_id"])
+        for column in ("group_id", "user_id"):
+            table = "policygroup" if column == "group_id" else "policyuser"
+            for row in self.db.all(
+                f"SELECT {column}, policy FROM {source_kind}{table} WHERE {source_kind}_id = ?",
+                (source_id,),
+            ):
+                self.grant(kind, target_id, row["policy"], **{column: row[column]})
 
     def set_privacy(self, kind: str, object_id: int, privacy: str) -> None:
         """Apply ``Public`` (anonymous Read) or ``Private`` (no anonymous policy).

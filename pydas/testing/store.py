@@ -15,7 +15,6 @@ its file exists, which is also how the real server decides.
 import hashlib
 import os
 import secrets
-import shutil
 import sqlite3
 import string
 import threading
@@ -329,10 +328,6 @@ class Store:
                     return token
             except FileExistsError:
                 continue
-
-    def remove_data_dir(self) -> None:
-        """Delete the whole data directory (used for temporary servers)."""
-        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def md5_of_file(path: str) -> Tuple[str, int]:
