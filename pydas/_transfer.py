@@ -486,13 +486,15 @@ def _check_readable(path: str) -> None:
         raise LocalInputError(f"cannot read {path!r}: {error.strerror or error}") from None
 
 
-def _scan_path(path: str, skipped: List[str]) -> Any:
+def _scan_path(path: str, skipped: List[str], named: bool = False) -> Any:
+    """Scan one path; ``named`` when the user's pattern named it (links are then followed)."""
     if os.path.islink(path):
         problem = _link_problem(path)
-        if problem == "symbolic link loop":
-            raise LocalInputError(f"{path!r} is a symbolic link loop")
-        skipped.append(f"Skipping {problem or 'symbolic link'} {path}")
-        return None
+        if problem == "symbolic link loop" or (problem and named):
+            raise LocalInputError(f"{path!r} is a {problem}")
+        if not named:
+            skipped.append(f"Skipping {problem or 'symbolic link'} {path}")
+            return None
     try:
         info = os.stat(path)
     except OSError as error:
@@ -520,9 +522,11 @@ def _scan_path(path: str, skipped: List[str]) -> Any:
 def scan(file_pattern: str) -> Tuple[List[Any], List[str]]:
     """Expand a glob pattern into the files and directories to upload.
 
-    Directories are walked sorted by name. Symbolic links are not followed:
-    they are skipped and listed in the second element of the result, except
-    that a link loop is an error. Nothing is sent to the server here.
+    Directories are walked sorted by name. Symbolic links inside them are not
+    followed: they are skipped and listed in the second element of the result,
+    except that a link loop is an error. A link that the pattern itself
+    matches is followed (it was asked for by name). Nothing is sent to the
+    server here.
 
     :param file_pattern: a path or glob pattern (``~`` is expanded)
     :returns: ``(entries, skipped)``: :class:`LocalFile` / :class:`LocalDirectory`
@@ -536,7 +540,7 @@ def scan(file_pattern: str) -> Tuple[List[Any], List[str]]:
     skipped: List[str] = []
     entries = []
     for match in matches:
-        entry = _scan_path(os.path.normpath(match), skipped)
+        entry = _scan_path(os.path.normpath(match), skipped, named=True)
         if entry is not None:
             entries.append(entry)
     return entries, skipped

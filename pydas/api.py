@@ -369,8 +369,9 @@ def upload(
     Each matching file becomes an item holding that file; each directory
     becomes a folder, recursively (sorted by name). With
     ``leaf_folders_as_items``, a directory without sub-directories becomes a
-    single item holding all its files instead. Symbolic links are skipped and
-    reported. Progress is printed as the manual's status lines.
+    single item holding all its files instead. Symbolic links inside
+    directories are skipped and reported (a link the pattern itself matches is
+    followed). Progress is printed as the manual's status lines.
 
     :param file_pattern: a file, a directory or a glob pattern
     :param destination: a folder of your home (``Private``, ``Public``, or

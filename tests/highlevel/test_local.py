@@ -271,3 +271,17 @@ def test_runner_result_of_a_job_cancelled_by_a_failure_raises_that_failure():
     finally:
         finish.set()
         runner.close()
+
+
+def test_scan_follows_a_link_the_pattern_names(tmp_path, monkeypatch):
+    _tree(tmp_path, {"runs/2024/a.txt": b"a", "runs/2024/inner/b.txt": b"b"})
+    (tmp_path / "latest").symlink_to(tmp_path / "runs" / "2024")
+    (tmp_path / "runs" / "2024" / "inner" / "back").symlink_to(tmp_path / "runs")
+    (tmp_path / "gone").symlink_to(tmp_path / "missing")
+    monkeypatch.chdir(tmp_path)
+    [top], skipped = _transfer.scan("latest")
+    assert top.path == "latest" and top.name == "latest"
+    assert [e.name for e in top.entries] == ["a.txt", "inner"]
+    assert skipped == [f"Skipping symbolic link {os.path.join('latest', 'inner', 'back')}"]
+    with pytest.raises(LocalInputError, match="'gone' is a broken symbolic link"):
+        _transfer.scan("gone")
