@@ -19,8 +19,8 @@ Wire conventions (see the Midas web API reference):
 Retries happen only where repeating cannot do harm: a connection that could
 not be opened (nothing was sent), and the statuses 429 and 503 (the request
 was not processed). 502 and 504 are retried for calls that are safe to repeat
-but not for calls that create something, because a gateway may have passed
-the request on before failing. An upload body is never retried by this module
+but not for calls that create or delete something, because a gateway may
+have passed the request on before failing. An upload body is never retried by this module
 once it may have started to flow; resuming is the job of the caller (through
 ``midas.upload.getoffset``). A Midas error envelope is never retried.
 """
@@ -74,14 +74,21 @@ CHUNK_SIZE = 256 * 1024
 POOL_SIZE = 16
 #: Parameter names whose values are secrets and never logged or shown.
 SECRET_KEYS = frozenset({"token", "apikey", "password", "authToken", "api_key"})
-#: API methods that create something on every call; see :func:`_repeatable`.
-CREATING_METHODS = frozenset(
+#: API methods that must not be sent twice when the first call may have reached
+#: the server: they create something on every call, or (deletions) a second
+#: call would report an error although the first one succeeded. See
+#: :func:`_repeatable`.
+UNREPEATABLE_METHODS = frozenset(
     {
         "midas.community.create",
         "midas.folder.create",
         "midas.item.create",
         "midas.link.create",
         "midas.upload.generatetoken",
+        "midas.folder.delete",
+        "midas.item.delete",
+        "midas.tracker.scalar.add",
+        "midas.tracker.item.associate",
         "midas.tracker.submission.create",
         "midas.batchmake.add.condor.dag",
         "midas.batchmake.add.condor.job",
@@ -167,11 +174,13 @@ def _excerpt(body: bytes, secrets: Tuple[str, ...]) -> str:
 def _repeatable(method: str, parameters: Mapping[str, Any]) -> bool:
     """Whether repeating ``method`` after a possible delivery is harmless.
 
-    Creations are not, unless they carry something that makes a second call
-    land on the same object: a client-chosen ``uuid`` (the server then updates
-    instead of creating) or the ``reuseExisting`` flag of folder creation.
+    The methods of :data:`UNREPEATABLE_METHODS` are not, except creations that
+    carry something making a second call land on the same object: a
+    client-chosen ``uuid`` (the server then updates instead of creating) or
+    the ``reuseExisting`` flag of folder creation.
     """
-    if method not in CREATING_METHODS:
+    method = method.lower()  # the server ignores the case of method names
+    if method not in UNREPEATABLE_METHODS:
         return True
     if parameters.get("uuid"):
         return method in {

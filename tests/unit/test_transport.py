@@ -183,6 +183,24 @@ def test_gateway_errors_do_not_repeat_a_create(mocked, sleeps, status):
     assert sleeps.waits == []
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda d: d.delete_item(TOKEN, 7),
+        lambda d: d.delete_folder(TOKEN, 3),
+        lambda d: d.request("midas.Item.Create", {"name": "i", "parentid": 3}),
+        lambda d: d.request("midas.tracker.scalar.add", {"value": 1}),
+        lambda d: d.request("midas.tracker.item.associate", {"itemId": 7}),
+    ],
+    ids=["delete-item", "delete-folder", "create-any-case", "scalar", "associate"],
+)
+def test_gateway_errors_do_not_repeat_other_unsafe_calls(mocked, sleeps, call):
+    mocked.add(responses.POST, ENDPOINT, status=504, body="gateway timeout")
+    with pytest.raises(exceptions.InternalError):
+        call(core(sleeps))
+    assert len(mocked.calls) == 1
+
+
 def test_gateway_errors_repeat_a_create_made_idempotent(mocked, sleeps):
     mocked.add(responses.POST, ENDPOINT, status=502, body="bad gateway")
     mocked.add(responses.POST, ENDPOINT, body=envelope({"folder_id": "4"}))
