@@ -111,9 +111,11 @@ def test_dicom_example_with_an_upload_callback(logged_in, tmp_path, monkeypatch,
         "Uploading Bitstream from dicom_data/series2/00500003.dcm (3 of 4)",
         "Uploading Bitstream from dicom_data/series2/00500004.dcm (4 of 4)",
     ]
-    tree = server_tree(midas_user.private_folder_id)
-    assert sorted(tree["dicom_data/"]) == ["series1", "series2"]
-    assert len(tree["dicom_data/"]["series2"]) == 4
+    expected = {"series1": {}, "series2": {}}
+    for relative, content in files.items():
+        _, series, name = relative.split("/")
+        expected[series][name] = md5(content)
+    assert server_tree(midas_user.private_folder_id) == {"dicom_data/": expected}
     children = pydas.session.communicator.folder_children(
         pydas.session.token,
         pydas.session.communicator.folder_children(
