@@ -6,6 +6,7 @@ was made, that the form body holds exactly the expected parameters (and the
 URL none of them), and what the method returned.
 """
 
+import inspect
 import json
 
 import pytest
@@ -264,33 +265,92 @@ def test_driver_method(mocked, cls, call, method, sent, data, returned):
         assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
 
 
-def test_every_documented_method_is_covered():
-    documented = {
-        drivers.BaseDriver: {"login_with_api_key"},
-        drivers.CoreDriver: {
-            "get_server_version", "get_server_info", "list_modules", "list_user_folders",
-            "get_default_api_key", "list_users", "get_user_by_name", "get_user_by_id",
-            "get_user_by_email", "create_community", "get_community_by_name",
-            "get_community_by_id", "get_community_children", "list_communities",
-            "create_folder", "folder_get", "folder_children", "delete_folder", "move_folder",
-            "create_item", "item_get", "download_item", "delete_item", "get_item_metadata",
-            "set_item_metadata", "share_item", "move_item", "search_item_by_name",
-            "search_item_by_name_and_folder", "search_item_by_name_and_folder_name",
-            "create_link", "generate_upload_token", "perform_upload", "search",
-        },
-        drivers.BatchmakeDriver: {"add_condor_dag", "add_condor_job"},
-        drivers.DicomextractorDriver: {"extract_dicommetadata"},
-        drivers.MultiFactorAuthenticationDriver: {"mfa_otp_login"},
-        drivers.SolrDriver: {"solr_advanced_search"},
-        drivers.ThumbnailCreatorDriver: {"create_big_thumbnail", "create_small_thumbnail"},
-        drivers.TrackerDriver: {
-            "add_scalar_data", "associate_item_with_scalar_data", "create_submission",
-            "upload_json_results",
-        },
-    }
-    for cls, names in documented.items():
-        for name in names:
-            assert callable(getattr(cls, name)), (cls, name)
+# The signatures of the reference documentation of pydas 0.3, written as there.
+REFERENCE_SIGNATURES = {
+    drivers.BaseDriver: [
+        "login_with_api_key(email, api_key, application='Default')",
+        "request(method, parameters=None, file_payload=None)",
+    ],
+    drivers.CoreDriver: [
+        "create_community(token, name, **kwargs)",
+        "create_folder(token, name, parent_id, **kwargs)",
+        "create_item(token, name, parent_id, **kwargs)",
+        "create_link(token, folder_id, url, **kwargs)",
+        "delete_folder(token, folder_id)",
+        "delete_item(token, item_id)",
+        "download_item(item_id, token=None, revision=None, return_item=False)",
+        "folder_children(token, folder_id)",
+        "folder_get(token, folder_id)",
+        "generate_upload_token(token, item_id, filename, checksum=None)",
+        "get_community_by_id(community_id, token=None)",
+        "get_community_by_name(name, token=None)",
+        "get_community_children(community_id, token=None)",
+        "get_default_api_key(email, password)",
+        "get_item_metadata(item_id, token=None, revision=None)",
+        "get_server_info()",
+        "get_server_version()",
+        "get_user_by_email(email)",
+        "get_user_by_id(user_id)",
+        "get_user_by_name(firstname, lastname)",
+        "item_get(token, item_id)",
+        "list_communities(token=None)",
+        "list_modules()",
+        "list_user_folders(token)",
+        "list_users(limit=20)",
+        "move_folder(token, folder_id, dest_folder_id)",
+        "move_item(token, item_id, src_folder_id, dest_folder_id)",
+        "perform_upload(upload_token, filename, **kwargs)",
+        "search(search, token=None)",
+        "search_item_by_name(name, token=None)",
+        "search_item_by_name_and_folder(name, folder_id, token=None)",
+        "search_item_by_name_and_folder_name(name, folder_name, token=None)",
+        "set_item_metadata(token, item_id, element, value, qualifier=None)",
+        "share_item(token, item_id, dest_folder_id)",
+    ],
+    drivers.BatchmakeDriver: [
+        "add_condor_dag(token, batchmaketaskid, dagfilename, dagmanoutfilename)",
+        "add_condor_job(token, batchmaketaskid, jobdefinitionfilename, outputfilename, "
+        "errorfilename, logfilename, postfilename)",
+    ],
+    drivers.DicomextractorDriver: ["extract_dicommetadata(token, item_id)"],
+    drivers.MultiFactorAuthenticationDriver: ["mfa_otp_login(temp_token, one_time_pass)"],
+    drivers.SolrDriver: ["solr_advanced_search(query, token=None, limit=20)"],
+    drivers.ThumbnailCreatorDriver: [
+        "create_big_thumbnail(token, bitstream_id, item_id, width=575)",
+        "create_small_thumbnail(token, item_id)",
+    ],
+    drivers.TrackerDriver: [
+        "add_scalar_data(token, community_id, producer_display_name, metric_name, "
+        "producer_revision, submit_time, value, **kwargs)",
+        "associate_item_with_scalar_data(token, item_id, scalar_id, label)",
+        "create_submission(token, **kwargs)",
+        "upload_json_results(token, filepath, community_id, producer_display_name, "
+        "metric_name, producer_revision, submit_time, **kwargs)",
+    ],
+}
+
+
+def _plain_signature(function) -> str:
+    parts = []
+    for parameter in list(inspect.signature(function).parameters.values())[1:]:
+        if parameter.kind is parameter.VAR_KEYWORD:
+            parts.append(f"**{parameter.name}")
+        elif parameter.default is parameter.empty:
+            parts.append(parameter.name)
+        else:
+            parts.append(f"{parameter.name}={parameter.default!r}")
+    return f"{function.__name__}({', '.join(parts)})"
+
+
+@pytest.mark.parametrize(
+    "cls, signature",
+    [(cls, sig) for cls, sigs in REFERENCE_SIGNATURES.items() for sig in sigs],
+    ids=[sig.split("(")[0] for sigs in REFERENCE_SIGNATURES.values() for sig in sigs],
+)
+def test_documented_signature(cls, signature):
+    name = signature.split("(")[0]
+    assert name in vars(cls), f"{cls.__name__}.{name} is missing"
+    assert _plain_signature(getattr(cls, name)) == signature
 
 
 @pytest.mark.parametrize(
