@@ -37,12 +37,18 @@ def main(argv: Optional[List[str]] = None, stop_event: Optional[threading.Event]
     :param argv: command-line arguments (default: ``sys.argv[1:]``).
     :param stop_event: stop when this event is set (for embedding and tests);
         otherwise serve until Ctrl-C.
-    :returns: the exit status, 0.
+    :returns: the exit status: 0, or 1 if the server cannot start (e.g. the port is
+        taken or the data directory cannot be created).
     """
     args = _parser().parse_args(argv)
     server = MidasServer(data_dir=args.data_dir, host=args.host, port=args.port,
                          double_encode=not args.no_double_encode)
-    server.start()
+    try:
+        server.start()
+    except OSError as error:
+        print(f"Cannot start the Midas emulator on {args.host}:{args.port}: {error}",
+              file=sys.stderr)
+        return 1
     try:
         from pydas.testing.model import Model
 

@@ -228,6 +228,17 @@ def test_fixture_user(midas_server, midas_user):
     assert midas_user.folder_id != midas_user.private_folder_id != midas_user.public_folder_id
 
 
+def test_command_line_reports_a_taken_port(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["--port", str(port)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"Cannot start the Midas emulator on 127.0.0.1:{port}: ")
+    assert "Traceback" not in error
+
+
 def test_command_line_runs_until_stopped(capsys, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
