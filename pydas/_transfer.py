@@ -40,6 +40,7 @@ __all__ = [
     "Runner",
     "TransferError",
     "UnsafePathError",
+    "check_workers",
     "download_folder",
     "download_item",
     "file_md5",
@@ -271,6 +272,15 @@ class Reporter:
 # Workers
 
 
+def check_workers(workers: int) -> None:
+    """Make sure a worker count is a positive integer.
+
+    :raises ValueError: if it is not
+    """
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, not {workers!r}")
+
+
 class Runner:
     """Runs item jobs inline (one worker) or on a thread pool (several).
 
@@ -284,8 +294,7 @@ class Runner:
     """
 
     def __init__(self, workers: int = 1) -> None:
-        if not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive integer, not {workers!r}")
+        check_workers(workers)
         self._pool: Optional[concurrent.futures.ThreadPoolExecutor] = None
         if workers > 1:
             self._pool = concurrent.futures.ThreadPoolExecutor(

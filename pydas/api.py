@@ -205,6 +205,12 @@ def _remote() -> _transfer.Remote:
     return _transfer.Remote(session.communicator, verify_credentials, _renew_after)
 
 
+def _start(workers: int) -> None:
+    """Check what a transfer needs before it sends anything."""
+    _require_login()
+    _transfer.check_workers(workers)
+
+
 # ---------------------------------------------------------------------------
 # Callbacks and options
 
@@ -349,11 +355,6 @@ def _destination_folder(remote: _transfer.Remote, destination: str) -> Any:
 # Transfers
 
 
-def _check_workers(workers: int) -> None:
-    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
-        raise ValueError(f"workers must be a positive integer, not {workers!r}")
-
-
 def upload(
     file_pattern: str,
     destination: str = "Private",
@@ -389,8 +390,7 @@ def upload(
         or something cannot be read
     :raises PathNotFound: if the destination does not exist
     """
-    _require_login()
-    _check_workers(workers)
+    _start(workers)
     entries, skipped = _transfer.scan(file_pattern)
     reporter = _transfer.Reporter(quiet=quiet, progress=progress)
     try:
@@ -442,10 +442,22 @@ def download(
     :raises FileExistsError: if the target directory exists and
         :func:`allow_existing_download_paths` was not called
     """
-    _require_login()
-    _check_workers(workers)
+    _start(workers)
     remote = _remote()
     kind, resource = _resolve(remote, server_path)
+    return _download(remote, kind, resource, local_path, workers, quiet, progress)
+
+
+def _download(
+    remote: _transfer.Remote,
+    kind: str,
+    resource: Dict[str, Any],
+    local_path: str,
+    workers: int,
+    quiet: bool,
+    progress: Optional[bool],
+) -> str:
+    """Download a resolved folder or item into ``local_path`` (created if missing)."""
     os.makedirs(local_path, exist_ok=True)
     reporter = _transfer.Reporter(quiet=quiet, progress=progress)
     try:
@@ -492,22 +504,7 @@ def download_folder_recursive(
     :returns: the local path of the downloaded folder
     :raises NotLoggedIn: if :func:`login` was not called
     """
-    _require_login()
-    _check_workers(workers)
+    _start(workers)
     remote = _remote()
-    folder = _folder_by_id(remote, folder_id)
-    os.makedirs(path, exist_ok=True)
-    reporter = _transfer.Reporter(quiet=quiet, progress=progress)
-    try:
-        return _transfer.download_folder(
-            remote,
-            folder,
-            path,
-            allow_existing=session.existing_download_paths_allowed,
-            item_callbacks=list(session.item_download_callbacks),
-            folder_callbacks=list(session.folder_download_callbacks),
-            reporter=reporter,
-            workers=workers,
-        )
-    finally:
-        reporter.close()
+    return _download(remote, "folder", _folder_by_id(remote, folder_id), path, workers, quiet,
+                     progress)

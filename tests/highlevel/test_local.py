@@ -235,7 +235,7 @@ def test_runner_pool_raises_the_first_failure_and_stops():
     assert len(started) < 100
 
 
-@pytest.mark.parametrize("workers", [0, -1, 1.5])
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
 def test_runner_rejects_bad_worker_counts(workers):
     with pytest.raises(ValueError, match="workers"):
         Runner(workers)
