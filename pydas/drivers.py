@@ -229,7 +229,11 @@ class BaseDriver:
 
     @property
     def debug(self) -> bool:
-        """Whether request and response summaries are logged at INFO level."""
+        """Whether request and response summaries are logged at INFO level.
+
+        They go to the ``pydas`` logger (secret values masked); to see them,
+        configure logging, e.g. ``logging.basicConfig(level=logging.INFO)``.
+        """
         return self._transport.debug
 
     @debug.setter

@@ -14,7 +14,7 @@ The hierarchy (Midas error codes and HTTP statuses in brackets)::
     |   +-- SSLVerificationFailed         TLS handshake / certificate failure
     +-- ResponseError                     the server answered, but not with success
         +-- ParseError                    the answer is not a JSON envelope
-        +-- HTTPError                     [any other HTTP status >= 400]
+        +-- HTTPError                     [other HTTP statuses >= 400; a redirected API call]
             +-- BadRequest                [HTTP 400]
             |   +-- InternalError         [-100, any HTTP 5xx]
             |   |   +-- DispatcherError   [-102, -103]
