@@ -135,8 +135,9 @@ def _thumbnail_bitstream(ctx: Context, source: Optional[Row], name: str) -> int:
 def create_big_thumbnail(ctx: Context) -> Any:
     """Record a big thumbnail of one bitstream for an item."""
     item = _thumbnail_item(ctx)
-    (bitstream_id,) = ctx.require("bitstreamId")
-    source = ctx.db.one("SELECT * FROM bitstream WHERE bitstream_id = ?", (as_int(bitstream_id),))
+    # The server does not check bitstreamId; a missing one fails like an unknown one.
+    source = ctx.db.one("SELECT * FROM bitstream WHERE bitstream_id = ?",
+                        (as_int(ctx.get("bitstreamId")),))
     thumbnail_id = _thumbnail_bitstream(ctx, source, "big_thumbnail.jpeg")
     previous = ctx.db.one("SELECT * FROM itemthumbnail WHERE item_id = ?", (item["item_id"],))
     if previous is not None:

@@ -71,6 +71,13 @@ def test_thumbnails(midas_server, api, jane, jane_token, item_with_file):
                        parentid=jane.private_folder_id)
         with pytest.raises(exceptions.InvalidPolicy, match="does not contain any revisions"):
             driver.create_small_thumbnail(jane_token, empty["item_id"])
+    for source in ({}, {"bitstreamId": "9999"}):
+        assert api.fail("midas.thumbnailcreator.create.big.thumbnail", token=jane_token,
+                        itemId=item_with_file, **source) == (
+            "-100", "Could not create thumbnail from the bitstream")
+    assert api.fail("midas.thumbnailcreator.create.big.thumbnail", token=jane_token,
+                    bitstreamId=bitstream["bitstream_id"]) == (
+        "-150", "Parameter id is not defined")
     # thumbnails belong to no revision: the item's revision still has one bitstream
     assert len(api.ok("midas.item.get", token=jane_token, id=item_with_file)["revisions"][0][
         "bitstreams"]) == 1
