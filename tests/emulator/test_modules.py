@@ -59,6 +59,23 @@ def test_dicomextractor_stores_header_tags(midas_server, api, jane_token, bob_to
     assert found == {"StudyDate": "20200131", "Modality": "MR", "PatientName": "Doe^Jane"}
 
 
+def test_dicomextractor_reads_implicit_vr_and_ignores_other_files(api, jane, jane_token):
+    def implicit(group, element, value):
+        return struct.pack("<HHI", group, element, len(value)) + value
+
+    meta = _element(0x0002, 0x0010, b"UI", b"1.2.840.10008.1.2\x00")
+    dataset = implicit(0x0008, 0x0060, b"CT") + implicit(0x0010, 0x0020, b"ID42")
+    item = api.ok("midas.item.create", token=jane_token, name="implicit",
+                  parentid=jane.private_folder_id)["item_id"]
+    api.upload(jane_token, item, "a.dcm", b"\x00" * 128 + b"DICM" + meta + dataset)
+    api.upload(jane_token, item, "notes.txt", b"DICM but not a DICOM file")
+    api.upload(jane_token, item, "cut.dcm", b"\x00" * 128 + b"DICM\x02\x00")
+    api.ok("midas.dicomextractor.extract", token=jane_token, item=item)
+    metadata = api.ok("midas.item.getmetadata", token=jane_token, id=item)
+    assert {m["qualifier"]: m["value"] for m in metadata} == {"Modality": "CT",
+                                                              "PatientID": "ID42"}
+
+
 def test_thumbnails(midas_server, api, jane, jane_token, item_with_file):
     bitstream = api.ok("midas.item.get", token=jane_token, id=item_with_file)["revisions"][0][
         "bitstreams"][0]
