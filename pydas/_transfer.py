@@ -981,7 +981,7 @@ def _temporary_beside(target: str) -> Tuple[int, str]:
     permissions (``0o666`` less the umask), which it keeps once renamed.
     """
     directory = os.path.dirname(target)
-    stem = "." + os.path.basename(target)[:60] + "."
+    stem = "." + os.path.basename(target)[:40] + "."
     while True:
         path = os.path.join(directory, stem + secrets.token_hex(4) + ".pydas-part")
         try:
@@ -1016,7 +1016,7 @@ def _fetch_verified(
     try:
         with os.fdopen(handle, "wb") as out:
             attempts = 0
-            resumed_clean = True
+            fetched_again = False
             while True:
                 out.seek(0)
                 out.truncate()
@@ -1053,11 +1053,11 @@ def _fetch_verified(
                 if not _MD5_HEX.match(checksum) or digest.hexdigest() == checksum:
                     break
                 reporter.advance(-written)
-                if not resumed_clean or attempts >= MAX_ATTEMPTS:
+                if fetched_again or attempts >= MAX_ATTEMPTS:
                     raise TransferError(
                         f"download to {target!r} does not match the server's checksum"
                     )
-                resumed_clean = False
+                fetched_again = True
         os.replace(temporary, target)
     except BaseException:
         if os.path.exists(temporary):
