@@ -285,3 +285,10 @@ def test_scan_follows_a_link_the_pattern_names(tmp_path, monkeypatch):
     assert skipped == [f"Skipping symbolic link {os.path.join('latest', 'inner', 'back')}"]
     with pytest.raises(LocalInputError, match="'gone' is a broken symbolic link"):
         _transfer.scan("gone")
+
+
+def test_the_temporary_file_fits_beside_a_long_non_ascii_name(tmp_path):
+    target = tmp_path / ("\U0001f600" * 60 + ".txt")  # 244 bytes: a legal name
+    handle, temporary = _transfer._temporary_beside(str(target))
+    os.close(handle)
+    assert os.path.dirname(temporary) == str(tmp_path) and os.path.exists(temporary)
