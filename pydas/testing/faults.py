@@ -78,6 +78,8 @@ class FaultInjector:
         _positive("times", fault.times)
         _positive("nbytes", fault.nbytes)
         _positive("seconds", fault.seconds)
+        if not 100 <= fault.status <= 599:
+            raise ValueError(f"status must be an HTTP status (100-599), got {fault.status!r}")
         if fault.match is not None and not fault.match.startswith("/"):
             if not fault.match.lower().startswith("midas."):
                 raise ValueError(

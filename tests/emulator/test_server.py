@@ -85,6 +85,9 @@ def test_faults_match_download_paths_and_can_be_cleared(api, midas_server, jane,
         midas_server.faults.delay(-1)
     with pytest.raises(ValueError, match="upload.perform"):
         midas_server.faults.fail_next(match="upload.perform")
+    with pytest.raises(ValueError, match="HTTP status"):
+        midas_server.faults.garbage_next(status=0)
+    assert midas_server.faults.pending == []
 
 
 def test_a_fault_matches_any_spelling_of_its_method(midas_server):
