@@ -185,6 +185,19 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
+def _printable(line: str, stream: Any) -> str:
+    """Escape what ``stream`` cannot encode (a non-UTF-8 console or redirected output)."""
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    errors = getattr(stream, "errors", None) or "strict"
+    try:
+        line.encode(encoding, errors)
+    except UnicodeEncodeError:
+        return line.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        pass
+    return line
+
+
 class Reporter:
     """Status lines, warnings and the progress bar of one transfer.
 
@@ -231,6 +244,7 @@ class Reporter:
     def _print(self, line: str) -> None:
         if self.quiet:
             return
+        line = _printable(line, sys.stdout)
         with self._lock:
             if self._bar is not None:
                 self._bar.write(line, file=sys.stdout)
@@ -438,6 +452,22 @@ def _is_link(bitstream: Dict[str, Any]) -> bool:
 # Local input
 
 
+def _upload_name(path: str) -> str:
+    """The name a local path gets on the server: its last component.
+
+    :raises LocalInputError: if the name is not text the server can store
+        (bytes that are not UTF-8, which Python hands out as surrogates)
+    """
+    name = os.path.basename(os.path.abspath(path))
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise LocalInputError(
+            f"cannot upload {path!r}: its name is not valid UTF-8; rename it"
+        ) from None
+    return name
+
+
 class LocalFile:
     """A regular file to upload.
 
@@ -447,7 +477,7 @@ class LocalFile:
 
     def __init__(self, path: str, size: int) -> None:
         self.path = path
-        self.name = os.path.basename(os.path.abspath(path))
+        self.name = _upload_name(path)
         self.key = unicodedata.normalize("NFC", self.name)
         self.size = size
 
@@ -461,7 +491,7 @@ class LocalDirectory:
 
     def __init__(self, path: str, entries: List[Any]) -> None:
         self.path = path
-        self.name = os.path.basename(os.path.abspath(path))
+        self.name = _upload_name(path)
         self.key = unicodedata.normalize("NFC", self.name)
         self.entries = entries
 

@@ -1,7 +1,9 @@
 """Pure parts of the transfer engine: names, local scanning, output, workers."""
 
+import io
 import logging
 import os
+import sys
 import threading
 
 import pytest
@@ -292,3 +294,21 @@ def test_the_temporary_file_fits_beside_a_long_non_ascii_name(tmp_path):
     handle, temporary = _transfer._temporary_beside(str(target))
     os.close(handle)
     assert os.path.dirname(temporary) == str(tmp_path) and os.path.exists(temporary)
+
+
+def test_scan_rejects_a_name_that_is_not_utf8(tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "ok.txt").write_bytes(b"ok")
+    with open(os.path.join(os.fsencode(tmp_path / "data"), b"caf\xe9.txt"), "wb") as handle:
+        handle.write(b"x")
+    with pytest.raises(LocalInputError, match=r"caf\\udce9.txt'?: its name is not valid UTF-8"):
+        _transfer.scan(str(tmp_path / "data"))
+
+
+def test_reporter_escapes_what_the_console_cannot_show(monkeypatch):
+    raw = io.BytesIO()
+    console = io.TextIOWrapper(raw, encoding="ascii", errors="strict")
+    monkeypatch.setattr(sys, "stdout", console)
+    Reporter().status("Uploading Item from données/数据.txt")
+    console.flush()
+    assert raw.getvalue() == b"Uploading Item from donn\\xe9es/\\u6570\\u636e.txt\n"
