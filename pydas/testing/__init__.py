@@ -3,7 +3,7 @@
 :class:`MidasServer` runs a faithful imitation of a Midas Server 3 (the
 ``/api/json`` methods of the core and of the modules pydas talks to, uploads,
 downloads, permissions) on 127.0.0.1, backed by SQLite and a content-addressed
-file store. The pytest plugin :mod:`pydas.testing.pytest_plugin` offers it as
+file store. The pytest plugin ``pydas.testing.pytest_plugin`` offers it as
 the ``midas_server`` fixture, and ``python -m pydas.testing`` runs it in the
 foreground. The client library never imports this package.
 """
