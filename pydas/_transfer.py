@@ -60,6 +60,8 @@ CHUNK_SIZE = 1024 * 1024
 MAX_ATTEMPTS = 5
 
 _DRIVE = re.compile(r"^([A-Za-z]):")
+_WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*\x01-\x1f]')
+_WINDOWS_DEVICE = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?$", re.IGNORECASE)
 _MD5_HEX = re.compile(r"^[0-9a-f]{32}$")
 
 T = TypeVar("T")
@@ -100,20 +102,31 @@ def repair_text(value: Any) -> Any:
         return value
 
 
-def safe_name(name: str) -> str:
+def safe_name(name: str, windows: bool = os.name == "nt") -> str:
     """Turn a name that came from the server into one harmless path component.
 
     The rules are fixed so that the result is predictable: ``/``, ``\\`` and
     NUL become ``_``; a leading drive (``C:``) becomes ``C_``; a name that is
     empty or made only of dots (``.``, ``..``) has every character replaced by
-    ``_`` (an empty name becomes ``_``). Anything else is kept, including
-    non-ASCII characters and spaces.
+    ``_`` (an empty name becomes ``_``). On Windows, the characters it forbids
+    in names (``<>:"|?*`` and control characters) become ``_`` as well (a
+    ``:`` would write to a hidden stream of another file), trailing dots and
+    spaces become ``_``, and a device name (``CON``, ``NUL.txt``, ``COM1``...)
+    gets a leading ``_``. Anything else is kept, including non-ASCII
+    characters and spaces.
 
     :param name: a folder, item or bitstream name
+    :param windows: apply the Windows rules too (default: on Windows)
     :returns: a name that cannot leave the directory it is joined to
     """
     cleaned = name.replace("\x00", "_").replace("/", "_").replace("\\", "_")
     cleaned = _DRIVE.sub(r"\1_", cleaned)
+    if windows:
+        cleaned = _WINDOWS_FORBIDDEN.sub("_", cleaned)
+        stripped = cleaned.rstrip(". ")
+        cleaned = stripped + "_" * (len(cleaned) - len(stripped))
+        if _WINDOWS_DEVICE.match(cleaned):
+            cleaned = "_" + cleaned
     if cleaned.strip(".") == "":
         cleaned = "_" * max(len(cleaned), 1)
     return cleaned

@@ -35,6 +35,29 @@ def test_safe_name_is_one_harmless_component(name, expected):
     assert os.sep not in safe and "/" not in safe and safe not in (".", "..", "")
 
 
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("report:v2.txt", "report_v2.txt"),
+        ('a<b>c"d|e?f*g\x01.txt', "a_b_c_d_e_f_g_.txt"),
+        ("trailing. ", "trailing__"),
+        ("CON", "_CON"),
+        ("nul.txt", "_nul.txt"),
+        ("com1.tar.gz", "_com1.tar.gz"),
+        ("CONSOLE.txt", "CONSOLE.txt"),
+        ("..", "__"),
+        ("C:\\x", "C__x"),
+        ("plain é.nii", "plain é.nii"),
+    ],
+)
+def test_safe_name_on_windows_also_avoids_streams_and_devices(name, expected):
+    assert _transfer.safe_name(name, windows=True) == expected
+
+
+def test_safe_name_keeps_colons_elsewhere():
+    assert _transfer.safe_name("12:30 scan.nii", windows=False) == "12:30 scan.nii"
+
+
 def test_repair_text_undoes_double_encoding_only_when_it_applies():
     assert _transfer.repair_text("cafÃ©") == "café"
     assert _transfer.repair_text("café") == "café"  # not double encoded: kept
