@@ -666,7 +666,8 @@ class Transport:
             body = response.content  # already read: only downloads are streamed
         request = response.request
         try:
-            envelope = json.loads(body.decode("utf-8"))
+            # utf-8-sig: a byte order mark printed by a PHP file is harmless.
+            envelope = json.loads(body.decode("utf-8-sig"))
         except (UnicodeDecodeError, ValueError):
             envelope = None
         if not (isinstance(envelope, dict) and "stat" in envelope):

@@ -46,6 +46,11 @@ def test_unparseable_answer_is_a_parse_error(mocked, body, fragment):
     assert len(mocked.calls) == 1
 
 
+def test_envelope_after_a_byte_order_mark_is_accepted(mocked):
+    mocked.add(responses.POST, ENDPOINT, body=b"\xef\xbb\xbf" + envelope({"version": "3"}).encode())
+    assert core().get_server_version() == "3"
+
+
 def test_excerpt_is_short(mocked):
     mocked.add(responses.POST, ENDPOINT, body="<p>" + "x" * 5000 + "</p>")
     with pytest.raises(exceptions.ParseError) as caught:
