@@ -580,13 +580,15 @@ def scan(file_pattern: str) -> Tuple[List[Any], List[str]]:
     matches is followed (it was asked for by name). Nothing is sent to the
     server here.
 
-    :param file_pattern: a path or glob pattern (``~`` is expanded)
+    :param file_pattern: a path or glob pattern (``~`` is expanded); a path
+        that exists is used as it is, even if it contains glob characters
     :returns: ``(entries, skipped)``: :class:`LocalFile` / :class:`LocalDirectory`
         objects in order, and one message per skipped path
     :raises LocalInputError: when nothing matches, or something cannot be read
     """
     pattern = os.path.expanduser(file_pattern)
-    matches = sorted(glob.glob(pattern))
+    # a path that exists as written is taken as it is, even with [ ] * ? in its name
+    matches = [pattern] if os.path.lexists(pattern) else sorted(glob.glob(pattern))
     if not matches:
         raise LocalInputError(f"no file or directory matches {file_pattern!r}")
     skipped: List[str] = []

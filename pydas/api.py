@@ -374,7 +374,8 @@ def upload(
     directories are skipped and reported (a link the pattern itself matches is
     followed). Progress is printed as the manual's status lines.
 
-    :param file_pattern: a file, a directory or a glob pattern
+    :param file_pattern: a file, a directory or a glob pattern (a path that
+        exists is taken as written, even with ``[`` ``]`` ``*`` ``?`` in it)
     :param destination: a folder of your home (``Private``, ``Public``, or
         ``Private/sub``) or a server path such as ``/users/Jane_Doe/Public/data``
         or ``/communities/Brain Atlas/Public``

@@ -335,3 +335,10 @@ def test_reporter_escapes_what_the_console_cannot_show(monkeypatch):
     Reporter().status("Uploading Item from données/数据.txt")
     console.flush()
     assert raw.getvalue() == b"Uploading Item from donn\\xe9es/\\u6570\\u636e.txt\n"
+
+
+def test_scan_takes_an_existing_path_literally(tmp_path, monkeypatch):
+    _tree(tmp_path, {"scan[1].nii": b"x", "scan1.nii": b"y"})
+    monkeypatch.chdir(tmp_path)
+    assert [e.path for e in _transfer.scan("scan[1].nii")[0]] == ["scan[1].nii"]
+    assert [e.path for e in _transfer.scan("scan[0-9].nii")[0]] == ["scan1.nii"]
