@@ -1,9 +1,11 @@
 """Downloads: redirects, single files, ZIP archives, links, offsets, checks (§5)."""
 
 import hashlib
+import http.client
 import io
 import warnings
 import zipfile
+from urllib.parse import urlsplit
 
 import requests
 
@@ -91,6 +93,22 @@ def test_a_line_break_in_a_file_name_cannot_inject_headers(api, jane, jane_token
                                                            "authToken": jane_token}, timeout=10)
     assert response.content == b"data"
     assert "Set-Cookie" not in response.headers and "Content-Disposition" not in response.headers
+
+
+def test_head_requests_get_the_headers_of_the_answer_without_its_body(midas_server, api, jane,
+                                                                       jane_token):
+    item = _item_with(api, jane_token, jane.private_folder_id, "h", [("h.txt", b"12345")])
+    split = urlsplit(midas_server.url)
+    connection = http.client.HTTPConnection(split.hostname, split.port, timeout=10)
+    connection.request("HEAD", f"{split.path}/download/?items={item}&authToken={jane_token}")
+    head = connection.getresponse()
+    assert (head.status, head.getheader("Content-Length"), head.read()) == (200, "5", b"")
+    assert head.getheader("Content-Disposition") == 'attachment; filename="h.txt"'
+    connection.request("GET", f"{split.path}/api/json?method=midas.version")
+    assert connection.getresponse().read() == b'{"code":"0","data":{"version":"3.4.2"},' \
+                                              b'"message":"","stat":"ok"}'
+    connection.close()
+    assert api.ok("midas.item.get", token=jane_token, id=item)["download"] == "0"
 
 
 def test_item_without_files_gives_an_empty_zip(api, jane, jane_token):
