@@ -354,9 +354,20 @@ class BaseDriver:
         :raises pydas.exceptions.ServerCheckFailed: wrong key or application.
         :raises pydas.exceptions.InvalidParameter: unknown e-mail address.
         """
-        data = self.request(
-            "midas.login", {"email": email, "apikey": api_key, "appname": application}
-        )
+        try:
+            data = self.request(
+                "midas.login", {"email": email, "apikey": api_key, "appname": application}
+            )
+        except exceptions.ServerCheckFailed as error:
+            # The server says nothing more than "code 0" here.
+            raise exceptions.ServerCheckFailed(
+                f"midas.login failed (code {error.code}): wrong API key, or no key for "
+                f"the application {application!r}",
+                method=error.method,
+                code=error.code,
+                request=error.request,
+                response=error.response,
+            ) from None
         if isinstance(data, dict):
             if "token" in data:
                 return str(data["token"])
