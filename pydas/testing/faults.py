@@ -95,9 +95,10 @@ class FaultInjector:
         """Read only ``nbytes`` of the next matching request bodies, then drop the connection.
 
         An upload keeps the bytes it received (the token's partial data grows), as
-        on the real server; no answer is sent. An upload body no longer than
-        ``nbytes`` is processed completely and only its answer is lost; other
-        calls are never processed.
+        on the real server; no answer is sent. A raw-body call (``upload.perform``,
+        ``tracker.results.upload.json``) whose body is no longer than ``nbytes`` is
+        processed completely and only its answer is lost; a longer JSON document
+        arrives truncated and is rejected. Other calls are never processed.
 
         :param nbytes: body bytes to accept before the cut.
         :param match: request selector.
