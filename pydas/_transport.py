@@ -20,9 +20,10 @@ Retries happen only where repeating cannot do harm: a connection that could
 not be opened (nothing was sent), and the statuses 429 and 503 (the request
 was not processed). 502 and 504 are retried for calls that are safe to repeat
 but not for calls that create or delete something, because a gateway may
-have passed the request on before failing. An upload body is never retried by this module
-once it may have started to flow; resuming is the job of the caller (through
-``midas.upload.getoffset``). A Midas error envelope is never retried.
+have passed the request on before failing. An upload body is never retried by
+this module once it may have started to flow; resuming is the job of the
+caller (through ``midas.upload.getoffset``). A Midas error envelope is never
+retried.
 """
 
 import json
