@@ -680,15 +680,29 @@ class _Uploader:
                     child_id = existing["folder_id"]
                     child_listing = self.listing(child_id)
                 else:
-                    folder = self.remote.call(
-                        self.communicator.create_folder,
-                        entry.name,
-                        folder_id,
-                        reuse_existing=self.reuse_existing,
-                    )
-                    child_id = folder["folder_id"]
+                    child_id = self.create_folder(entry, folder_id)
                     child_listing = _Listing()
                 self.entries(entry.entries, child_id, child_listing)
+
+    def create_folder(self, local: LocalDirectory, parent_id: Any) -> Any:
+        try:
+            folder = self.remote.call(
+                self.communicator.create_folder,
+                local.name,
+                parent_id,
+                reuse_existing=self.reuse_existing,
+            )
+        except exceptions.InvalidParameter as error:
+            if "already exists" not in str(error):
+                raise
+            raise type(error)(
+                f"the destination already holds a folder named {local.name!r}; "
+                "pass reuse_existing=True to upload into it",
+                method=error.method,
+                code=error.code,
+                response=error.response,
+            ) from None
+        return folder["folder_id"]
 
     # -- items -------------------------------------------------------------
 

@@ -126,3 +126,14 @@ def test_without_reuse_existing_items_are_uploaded_again(logged_in, tmp_path, mo
         pydas.session.token, midas_user.private_folder_id
     )["items"]:
         assert item_files(item["item_id"]) == {"x.txt": md5(b"x")}
+
+
+def test_uploading_a_folder_again_without_reuse_says_what_to_do(logged_in, tmp_path,
+                                                                monkeypatch, midas_user):
+    write_tree(tmp_path, {"data/a.txt": b"a"})
+    monkeypatch.chdir(tmp_path)
+    pydas.upload("data", quiet=True)
+    with pytest.raises(pydas.exceptions.InvalidParameter,
+                       match="already holds a folder named 'data'; pass reuse_existing=True"):
+        pydas.upload("data", quiet=True)
+    assert server_tree(midas_user.private_folder_id) == {"data/": {"a.txt": {"a.txt": md5(b"a")}}}
