@@ -522,6 +522,9 @@ class ChunkIterator:
             if self.offset and self._complete():
                 raise StopIteration from None
             raise self._lost(type(error).__name__) from None
+        except BaseException:  # e.g. KeyboardInterrupt: still release the connection
+            self.close()
+            raise
         self.received += len(piece)
         return piece
 

@@ -562,3 +562,29 @@ def test_download_error_answer_cut_by_the_connection(local_server):
         h, b'{"code": "-151", "da', length=500)
     with pytest.raises(exceptions.RequestError, match="while reading the answer"):
         core(url=local_server.url).download_item(7)
+
+
+class Interrupted(BaseException):
+    """Stands for a KeyboardInterrupt in the middle of a download."""
+
+
+class StubResponse:
+    headers: dict = {}
+    raw = None
+    closed = False
+
+    def iter_content(self, size):
+        yield b"first"
+        raise Interrupted
+
+    def close(self):
+        self.closed = True
+
+
+def test_chunk_iterator_releases_the_connection_on_any_interruption():
+    response = StubResponse()
+    chunks = _transport.ChunkIterator(response, "midas.item.download")
+    assert next(chunks) == b"first"
+    with pytest.raises(Interrupted):
+        next(chunks)
+    assert response.closed
