@@ -28,7 +28,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Deque, Dict, List, Optional, Set, Tuple
+from typing import Any, Deque, Dict, List, Optional, Set, Tuple, Union
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from pydas.testing import api_core, api_modules  # noqa: F401  (registers the methods)
@@ -561,9 +561,9 @@ class MidasServer:
             user = server.create_user("jane@example.com", "secret", "Jane", "Doe")
             ...  # talk to server.url with any Midas client
 
-    :param data_dir: directory for the SQLite database and the stored files; it is
-        kept (and reused on the next start). ``None`` uses a temporary directory
-        that :meth:`stop` removes.
+    :param data_dir: directory (``str`` or path object) for the SQLite database and the
+        stored files; it is kept (and reused on the next start). ``None`` uses a
+        temporary directory that :meth:`stop` removes.
     :param modules: names of the server modules to enable (``api`` is always on), as
         an iterable or a comma-separated string; ``None`` enables all of ``batchmake,
         dicomextractor, mfa, solr, thumbnailcreator, tracker``.
@@ -576,13 +576,14 @@ class MidasServer:
     :raises ValueError: for an unknown module name or a malformed base path.
     """
 
-    def __init__(self, data_dir: Optional[str] = None, modules: Optional[Any] = None,
+    def __init__(self, data_dir: Union[str, "os.PathLike[str]", None] = None,
+                 modules: Optional[Any] = None,
                  host: str = "127.0.0.1", port: int = 0, base_path: str = "/midas",
                  double_encode: bool = True, faithful_offset_bug: bool = True) -> None:
         base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         if "?" in base_path or "#" in base_path:
             raise ValueError(f"base_path must be a plain URL path, got {base_path!r}")
-        self.data_dir = data_dir
+        self.data_dir = None if data_dir is None else os.fspath(data_dir)
         self.host = host
         self.port = port
         self.base_path = base_path

@@ -219,7 +219,7 @@ def test_a_persistent_data_dir_survives_a_restart(tmp_path):
                                  "filename": "k", "length": 4}, data=b"kept", timeout=10)
         session.close()
     assert (tmp_path / "midas.sqlite").exists()
-    with MidasServer(data_dir=str(tmp_path)) as server:
+    with MidasServer(data_dir=tmp_path) as server:
         response = requests.get(f"{server.url}/download/",
                                 params={"items": item, "authToken": token}, timeout=10)
         assert response.content == b"kept"
