@@ -330,6 +330,11 @@ class Runner:
         self._futures: List[concurrent.futures.Future] = []
         self._failed = threading.Event()
 
+    @property
+    def parallel(self) -> bool:
+        """Whether jobs run on worker threads (rather than at once, in the caller's)."""
+        return self._pool is not None
+
     def submit(self, job: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
         """Run ``job(*args)`` now or on a worker; returns its future."""
         if self._failed.is_set():
@@ -941,10 +946,12 @@ class _Downloader:
             (child, self.place(path, repair_text(child["name"]), book))
             for child in children.get("folders") or []
         ]
-        lookups = [
+        lookups: Iterable[concurrent.futures.Future] = (
             self.runner.submit(self.remote.call, self.communicator.item_get, child["item_id"])
             for child in children.get("items") or []
-        ]
+        )
+        if self.runner.parallel:
+            lookups = list(lookups)  # the workers look items up ahead of the downloads
         futures = []
         for lookup in lookups:
             item = self.runner.result(lookup)

@@ -137,3 +137,13 @@ def test_uploading_a_folder_again_without_reuse_says_what_to_do(logged_in, tmp_p
                        match="already holds a folder named 'data'; pass reuse_existing=True"):
         pydas.upload("data", quiet=True)
     assert server_tree(midas_user.private_folder_id) == {"data/": {"a.txt": {"a.txt": md5(b"a")}}}
+
+
+def test_one_worker_downloads_each_item_right_after_looking_it_up(logged_in, tmp_path,
+                                                                 monkeypatch, midas_server):
+    write_tree(tmp_path, {"pair/a.txt": b"a", "pair/b.txt": b"b"})
+    monkeypatch.chdir(tmp_path)
+    pydas.upload("pair", quiet=True)
+    midas_server.clear_request_log()
+    pydas.download("Private/pair", str(tmp_path / "copy"), quiet=True)
+    assert methods(midas_server)[-6:] == ["midas.item.get", "midas.bitstream.download", None] * 2
