@@ -18,6 +18,7 @@ import collections
 import io
 import logging
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -29,7 +30,7 @@ from email.policy import HTTP
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Deque, Dict, List, Optional, Set, Tuple, Union
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydas.testing import api_core, api_modules  # noqa: F401  (registers the methods)
 from pydas.testing.dispatch import ALL_MODULES, Context, ServerConfig, resolve
@@ -94,13 +95,8 @@ def _masked(params: Dict[str, str]) -> Dict[str, str]:
             for key, value in params.items()}
 
 
-def _masked_target(target: str) -> str:
-    """Return a request target with the values of secret query parameters masked."""
-    path, _, query = target.partition("?")
-    if not query:
-        return path
-    pairs = _masked(dict(parse_qsl(query, keep_blank_values=True, errors="replace")))
-    return f"{path}?{urlencode(pairs, safe='*/')}"
+#: ``name=value`` of a secret parameter inside a logged request line.
+_SECRET_IN_TEXT = re.compile(r"(?i)\b(" + "|".join(sorted(_SECRET_PARAMS)) + r")=[^&\s'\"]*")
 
 
 @dataclass
@@ -291,12 +287,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.server.connections.discard(self.connection)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        logger.debug("%s %s", self.address_string(), format % args)
-
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        """Log a request with the secrets of its query string masked."""
-        target = _masked_target(getattr(self, "path", ""))
-        self.log_message('"%s %s" %s', self.command, target, code)
+        text = _SECRET_IN_TEXT.sub(r"\1=***", format % args)
+        logger.debug("%s %s", self.address_string(), text)
 
     def do_GET(self) -> None:  # noqa: N802
         self._handle()

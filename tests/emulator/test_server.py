@@ -129,7 +129,13 @@ def test_log_lines_mask_secrets_in_urls(api, midas_server, jane, jane_token, cap
     requests.put(f"{api.url}/api/json", params={"method": "midas.upload.perform",
                                                 "uploadtoken": "1/1/secretupload",
                                                 "filename": "f", "length": 1}, timeout=10)
+    port = int(api.url.split(":")[2].split("/")[0])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(f"GET /midas/api/json?password=hunter2 &token={jane_token} x y\r\n\r\n"
+                    .encode())
+        assert b"400" in raw.recv(4096)
     text = caplog.text
+    assert "password=*** &token=***" in text and "hunter2" not in text
     assert "method=midas.upload.perform&uploadtoken=***&filename=f" in text
     assert f"id={jane.private_folder_id}&token=***" in text
     assert "/download/?items=1&authToken=***" in text
