@@ -820,14 +820,31 @@ class _Uploader:
             counted += nbytes
             self.reporter.advance(nbytes)
 
-        offset = 0
+        held = 0  # bytes the server holds, as last reported
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
+                if attempt > 1:
+                    offset = self.communicator.get_upload_offset(upload_token)
+                    if offset is None:
+                        # the token was consumed: the server finished the file
+                        # although its answer was lost
+                        break
+                    held = offset
+                    if held > local.size:
+                        raise TransferError(
+                            f"upload of {local.path!r} failed: the server holds {held} bytes "
+                            f"of a file of {local.size}"
+                        )
+                    logger.info(
+                        "Resuming upload of %s at byte %d of %d", local.path, held, local.size
+                    )
+                    self.reporter.advance(held - counted)
+                    counted = held
                 self.communicator.perform_upload(
                     upload_token,
                     local.name,
                     filepath=local.path,
-                    offset=offset,
+                    offset=held,
                     progress=progress,
                     create_additional_revision=create_additional_revision,
                 )
@@ -835,12 +852,7 @@ class _Uploader:
             except exceptions.PydasException as error:
                 if not _resumable(error):
                     raise
-                held = self.communicator.get_upload_offset(upload_token)
-                if held is None:
-                    # the token was consumed: the server finished the file
-                    # although its answer was lost
-                    break
-                if held > local.size or attempt == MAX_ATTEMPTS:
+                if attempt == MAX_ATTEMPTS:
                     hint = ""
                     if local.size == 1 and held == 0:
                         hint = (
@@ -851,10 +863,6 @@ class _Uploader:
                         f"upload of {local.path!r} failed after {attempt} attempts "
                         f"({held} of {local.size} bytes on the server): {error}{hint}"
                     ) from error
-                logger.info("Resuming upload of %s at byte %d of %d", local.path, held, local.size)
-                offset = held
-                self.reporter.advance(offset - counted)
-                counted = offset
         self.reporter.advance(local.size - counted)
         self.reporter.file_done()
 

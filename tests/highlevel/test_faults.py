@@ -111,3 +111,13 @@ def test_a_lone_zero_byte_file_fails_with_an_explanation(logged_in, tmp_path, mi
     with pytest.raises(TransferError, match="single character '0'"):
         pydas.upload(str(tmp_path / "flag.txt"), quiet=True)
     assert methods(midas_server).count("midas.upload.perform") == _transfer.MAX_ATTEMPTS
+
+
+def test_an_upload_survives_a_cut_while_asking_for_the_offset(logged_in, source, midas_server,
+                                                              midas_user):
+    midas_server.faults.cut_request_after(300_000, match="midas.upload.perform", times=2)
+    midas_server.faults.cut_response_after(0, match="midas.upload.getoffset", times=1)
+    pydas.upload(str(source), quiet=True)
+    [bitstream] = _bitstreams(midas_user.private_folder_id)
+    assert bitstream["checksum"] == md5(DATA)
+    assert methods(midas_server).count("midas.upload.perform") == 3
