@@ -1015,19 +1015,23 @@ def upload_perform(ctx: Context) -> Any:
         if path is None or not os.path.isfile(path):
             raise ApiError(-141, f"Invalid upload token {upload_token}")
         checksum, size = _receive_stream(ctx, path, length)
-    with ctx.transaction():
-        if not os.path.isfile(path):
-            raise ApiError(-141, f"Invalid upload token {upload_token}")
-        model = ctx.model
-        if model.item(item["item_id"]) is None:
-            os.remove(path)
-            raise ApiError(-150, "Unable to find item")
-        revision = _target_revision(ctx, model, item["item_id"], user["user_id"])
-        relative = ctx.db.adopt_file(path, checksum)
-        model.add_bitstream(revision, name, guess_mimetype(name), size, checksum, relative)
-        updated = model.item(item["item_id"])
-        assert updated is not None
-        return model.item_dict(updated)
+    try:
+        with ctx.transaction():
+            if not os.path.isfile(path):
+                raise ApiError(-141, f"Invalid upload token {upload_token}")
+            model = ctx.model
+            if model.item(item["item_id"]) is None:
+                os.remove(path)
+                raise ApiError(-150, "Unable to find item")
+            revision = _target_revision(ctx, model, item["item_id"], user["user_id"])
+            relative = ctx.db.adopt_file(path, checksum)
+            model.add_bitstream(revision, name, guess_mimetype(name), size, checksum, relative)
+            updated = model.item(item["item_id"])
+            assert updated is not None
+            return model.item_dict(updated)
+    finally:
+        if mode == "multipart" and os.path.exists(path):
+            os.remove(path)  # a failed multipart upload leaves nothing behind
 
 
 # -- bitstreams -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import requests
 
 from pydas import exceptions
 from pydas.drivers import CoreDriver
+from pydas.testing.model import Model
 
 
 def _put(api, upload_token, name, body, length=None, **params):
@@ -203,7 +204,7 @@ def test_perform_token_errors(api, jane):
     assert _put(api, f"{jane.user_id}/999/abc", "f", b"x")["message"] == "Unable to find item"
 
 
-def test_multipart_mode(api, jane, jane_token):
+def test_multipart_mode(api, midas_server, jane, jane_token, monkeypatch):
     item = _new_item(api, jane_token, jane.private_folder_id)
     token = api.ok("midas.upload.generatetoken", token=jane_token, itemid=item,
                    filename="ignored")["token"]
@@ -214,6 +215,13 @@ def test_multipart_mode(api, jane, jane_token):
                            timeout=10).json()
     assert answer["stat"] == "ok", answer
     assert _revisions(api, jane_token, item) == [("1", ["real.txt"], "")]
+    assert os.listdir(midas_server.store.upload_dir) == [token.replace("/", "_")]
+    monkeypatch.setattr(Model, "create_revision", lambda *args: 1 / 0)
+    broken = requests.post(f"{api.url}/api/json", params=query,
+                           files={"file": ("real.txt", b"multi")}, data={"file": "1"}, timeout=10)
+    assert broken.status_code == 500
+    assert os.listdir(midas_server.store.upload_dir) == [token.replace("/", "_")]
+    monkeypatch.undo()
     missing = requests.post(f"{api.url}/api/json", params=query, data={"x": "1"},
                             timeout=10).json()
     assert missing["message"] == "Parameter file is not defined"
