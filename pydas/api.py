@@ -288,7 +288,7 @@ def _descend(
                     if _transfer.name_key(item["name"]) == part:
                         return "item", item
             raise PathNotFound(
-                f"server path {path!r} does not exist: "
+                f"server path {path!r} does not exist (or you may not read it): "
                 f"no {part!r} in {_transfer.repair_text(folder.get('name', folder_id))!r}"
             )
     return "folder", folder
@@ -332,7 +332,10 @@ def _resolve(remote: _transfer.Remote, path: str) -> Tuple[str, Dict[str, Any]]:
             root_id = community["folder_id"]
         rest = parts[2:]
         if not rest:
-            return "folder", _folder_by_id(remote, root_id)
+            try:
+                return "folder", _folder_by_id(remote, root_id)
+            except exceptions.InvalidPolicy:
+                raise PathNotFound(f"you may not read server path {path!r}") from None
         return _descend(remote, path, {"folder_id": root_id, "name": parts[1]}, rest)
     if not parts:
         raise PathNotFound("empty server path")

@@ -116,6 +116,16 @@ def test_an_unknown_destination_is_an_error_naming_it(logged_in, tmp_path, desti
     assert server_tree(midas_user.public_folder_id) == {}
 
 
+def test_another_users_private_folders_are_named_in_the_error(logged_in, midas_server,
+                                                              tmp_path):
+    midas_server.create_user("bob@example.com", "pw-bob", "Bob", "Smith")
+    with pytest.raises(PathNotFound, match="you may not read server path '/users/Bob_Smith'"):
+        pydas.download("/users/Bob_Smith", str(tmp_path))
+    with pytest.raises(PathNotFound, match=r"\(or you may not read it\): no 'Private' in"):
+        pydas.download("/users/Bob_Smith/Private/x", str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_item_is_not_a_destination(logged_in, tmp_path, monkeypatch):
     (tmp_path / "f.txt").write_bytes(b"f")
     monkeypatch.chdir(tmp_path)
