@@ -928,6 +928,10 @@ def upload_getoffset(ctx: Context) -> Any:
 def _receive_stream(ctx: Context, path: str, length: int) -> Tuple[str, int]:
     """Append the raw body to the token's file until it holds ``length`` bytes.
 
+    Reads are capped at the missing byte count, except the first read of a resumed
+    upload, which takes a whole chunk: surplus bytes there are appended, as on the
+    real server.
+
     :returns: MD5 and size of the completed file (hashed while streaming when the
         upload started at byte 0, otherwise afterwards).
     :raises ApiError: -105 when the body ended early (the bytes received are kept).
@@ -938,7 +942,8 @@ def _receive_stream(ctx: Context, path: str, length: int) -> Tuple[str, int]:
     body = ctx.body
     with open(path, "ab") as handle:
         while body is not None and size < length:
-            block = body.read(min(CHUNK_SIZE, length - size) if start == 0 else CHUNK_SIZE)
+            overshoot = start > 0 and size == start
+            block = body.read(CHUNK_SIZE if overshoot else min(CHUNK_SIZE, length - size))
             if not block or (length == 1 and start == 0 and block == b"0"):
                 break
             handle.write(block)

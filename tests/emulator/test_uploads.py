@@ -111,6 +111,20 @@ def test_length_semantics(api, jane, jane_token):
     assert answer["message"] == "Parameter length is not defined"
 
 
+def test_a_resumed_body_may_overshoot_only_in_its_first_chunk(api, jane, jane_token):
+    item = _new_item(api, jane_token, jane.private_folder_id)
+    for total, first_part in ((20, 10), (600_000, 100_000)):
+        token = api.ok("midas.upload.generatetoken", token=jane_token, itemid=item,
+                       filename="r")["token"]
+        content = os.urandom(total)
+        assert _put(api, token, "r", content[:first_part], length=total)["code"] == "-105"
+        assert _put(api, token, "r", content[first_part:] + b"extra", length=total,
+                    revision="head")["stat"] == "ok"
+    bitstreams = api.ok("midas.item.get", token=jane_token, id=item)["revisions"][0][
+        "bitstreams"]
+    assert [b["sizebytes"] for b in bitstreams] == ["25", "600000"]
+
+
 def test_short_body_keeps_data_and_resumes(api, jane, jane_token):
     content = os.urandom(10000)
     item = _new_item(api, jane_token, jane.private_folder_id)
