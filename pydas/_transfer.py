@@ -308,13 +308,19 @@ def check_workers(workers: int) -> None:
         raise ValueError(f"workers must be a positive integer, not {workers!r}")
 
 
+class _Stopped(Exception):
+    """A job gave up because another one failed or the transfer was interrupted."""
+
+
 class Runner:
     """Runs item jobs inline (one worker) or on a thread pool (several).
 
     With one worker a job runs at once, in the caller's thread, so status
     lines come out in exactly the order of the sequential algorithm. With
     several, jobs run concurrently; the first failure stops new jobs from
-    being started and is raised by :meth:`wait`.
+    being started, makes running jobs give up at their next :meth:`check`,
+    and is raised by :meth:`wait`. :meth:`close` (after an interruption, say)
+    stops running jobs the same way.
 
     :param workers: number of parallel transfers, at least 1
     :raises ValueError: if ``workers`` is smaller than 1
@@ -328,7 +334,9 @@ class Runner:
                 max_workers=workers, thread_name_prefix="pydas-transfer"
             )
         self._futures: List[concurrent.futures.Future] = []
-        self._failed = threading.Event()
+        self._stop = threading.Event()
+        self._error: Optional[BaseException] = None
+        self._error_lock = threading.Lock()
 
     @property
     def parallel(self) -> bool:
@@ -337,7 +345,7 @@ class Runner:
 
     def submit(self, job: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
         """Run ``job(*args)`` now or on a worker; returns its future."""
-        if self._failed.is_set():
+        if self._stop.is_set():
             self.wait()
         if self._pool is None:
             future: concurrent.futures.Future = concurrent.futures.Future()
@@ -349,14 +357,27 @@ class Runner:
         return future
 
     def _note(self, future: concurrent.futures.Future) -> None:
-        if not future.cancelled() and future.exception() is not None:
-            self._failed.set()
+        error = None if future.cancelled() else future.exception()
+        if error is None:
+            return
+        with self._error_lock:
+            if self._error is None and not isinstance(error, _Stopped):
+                self._error = error
+        self._stop.set()
+
+    def check(self) -> None:
+        """Called by running jobs between pieces of work.
+
+        :raises _Stopped: when the job should give up
+        """
+        if self._stop.is_set():
+            raise _Stopped("the transfer is stopping")
 
     def wait(self, futures: Optional[Iterable[concurrent.futures.Future]] = None) -> None:
         """Wait for ``futures`` (default: every job); raise the first failure."""
         pending = list(self._futures if futures is None else futures)
         for future in pending:
-            if self._failed.is_set() and not future.done():
+            if self._stop.is_set() and not future.done():
                 future.cancel()
         for future in pending:
             if future.cancelled():
@@ -364,7 +385,7 @@ class Runner:
             error = future.exception()
             if error is not None:
                 self._cancel_all()
-                raise error
+                raise self._error or error
 
     def result(self, future: concurrent.futures.Future) -> Any:
         """Wait for one job and return its result.
@@ -384,6 +405,7 @@ class Runner:
     def close(self) -> None:
         """Stop the workers, cancelling jobs that have not started."""
         if self._pool is not None:
+            self._stop.set()
             self._cancel_all()
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -819,6 +841,7 @@ class _Uploader:
             nonlocal counted
             counted += nbytes
             self.reporter.advance(nbytes)
+            self.runner.check()
 
         held = 0  # bytes the server holds, as last reported
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -1044,7 +1067,9 @@ class _Downloader:
             self.reporter.file_done()
             return
         self.reporter.status(f"Creating File at {target}")
-        _fetch_verified(self.remote, bitstream, size, checksum, target, self.reporter)
+        _fetch_verified(
+            self.remote, bitstream, size, checksum, target, self.reporter, self.runner.check
+        )
         self.reporter.file_done()
 
 
@@ -1076,6 +1101,7 @@ def _fetch_verified(
     checksum: str,
     target: str,
     reporter: Reporter,
+    check: Callable[[], None],
 ) -> None:
     """Download one bitstream into a temporary file beside ``target``, check it, rename it.
 
@@ -1083,6 +1109,7 @@ def _fetch_verified(
     ``offset`` of ``midas.bitstream.download``); if the result does not match
     the bitstream's size and MD5, the file is fetched once more from the
     start. ``target`` is only ever replaced by a complete, verified file.
+    ``check`` is called after each piece received; it raises to give up.
     """
     handle, temporary = _temporary_beside(target)
     communicator = remote.communicator
@@ -1108,6 +1135,7 @@ def _fetch_verified(
                                 digest.update(chunk)
                                 written += len(chunk)
                                 reporter.advance(len(chunk))
+                                check()
                                 if written >= size:
                                     break
                         finally:

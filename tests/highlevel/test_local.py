@@ -5,6 +5,7 @@ import logging
 import os
 import sys
 import threading
+import time
 
 import pytest
 
@@ -288,7 +289,7 @@ def test_runner_result_of_a_job_cancelled_by_a_failure_raises_that_failure():
         runner.submit(finish.wait, 5)  # takes the worker that failed
         queued = runner.submit(len, "never started")
         fail_now.set()
-        assert runner._failed.wait(5)
+        assert runner._stop.wait(5)
         threading.Timer(0.1, finish.set).start()
         with pytest.raises(OSError, match="boom"):
             runner.result(queued)
@@ -342,3 +343,45 @@ def test_scan_takes_an_existing_path_literally(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert [e.path for e in _transfer.scan("scan[1].nii")[0]] == ["scan[1].nii"]
     assert [e.path for e in _transfer.scan("scan[0-9].nii")[0]] == ["scan1.nii"]
+
+
+def _checking(runner, started, stopped):
+    """A job that works in small pieces, checking between them, for at most 5 s."""
+
+    def job():
+        started.set()
+        deadline = time.monotonic() + 5
+        try:
+            while time.monotonic() < deadline:
+                runner.check()
+                time.sleep(0.001)
+        except _transfer._Stopped:
+            stopped.set()
+            raise
+
+    return job
+
+
+def test_runner_failure_stops_running_jobs_and_is_the_error_raised():
+    runner = Runner(2)
+    started, stopped = threading.Event(), threading.Event()
+    try:
+        runner.submit(_checking(runner, started, stopped))
+        assert started.wait(5)
+        runner.submit(lambda: 1 / 0)
+        start = time.monotonic()
+        with pytest.raises(ZeroDivisionError):
+            runner.wait()
+        assert stopped.wait(1) and time.monotonic() - start < 2
+    finally:
+        runner.close()
+
+
+def test_runner_close_stops_running_jobs():
+    runner = Runner(2)
+    started, stopped = threading.Event(), threading.Event()
+    runner.submit(_checking(runner, started, stopped))
+    assert started.wait(5)
+    start = time.monotonic()
+    runner.close()
+    assert stopped.is_set() and time.monotonic() - start < 2
