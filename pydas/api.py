@@ -402,16 +402,24 @@ def upload(
             reporter.warn(line)
         remote = _remote()
         folder_id = _destination_folder(remote, destination)
-        _transfer.upload_entries(
-            remote,
-            entries,
-            folder_id,
-            reuse_existing=reuse_existing,
-            leaf_folders_as_items=leaf_folders_as_items,
-            callbacks=list(session.item_upload_callbacks),
-            reporter=reporter,
-            workers=workers,
-        )
+        try:
+            _transfer.upload_entries(
+                remote,
+                entries,
+                folder_id,
+                reuse_existing=reuse_existing,
+                leaf_folders_as_items=leaf_folders_as_items,
+                callbacks=list(session.item_upload_callbacks),
+                reporter=reporter,
+                workers=workers,
+            )
+        except exceptions.InvalidPolicy as error:
+            raise type(error)(
+                f"{error} (uploading into {destination!r})",
+                method=error.method,
+                code=error.code,
+                response=error.response,
+            ) from error
     finally:
         reporter.close()
 

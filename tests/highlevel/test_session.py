@@ -126,6 +126,15 @@ def test_another_users_private_folders_are_named_in_the_error(logged_in, midas_s
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_destination_without_write_permission_is_named(logged_in, midas_server, tmp_path):
+    bob = midas_server.create_user("bob@example.com", "pw-bob", "Bob", "Smith")
+    (tmp_path / "f.txt").write_bytes(b"f")
+    with pytest.raises(pydas.exceptions.InvalidPolicy,
+                       match=r"\(uploading into '/users/Bob_Smith/Public'\)"):
+        pydas.upload(str(tmp_path / "f.txt"), destination="/users/Bob_Smith/Public", quiet=True)
+    assert server_tree(bob.public_folder_id) == {}
+
+
 def test_an_item_is_not_a_destination(logged_in, tmp_path, monkeypatch):
     (tmp_path / "f.txt").write_bytes(b"f")
     monkeypatch.chdir(tmp_path)
