@@ -133,28 +133,11 @@ def _token_from_api_key(communicator: Any, email: str, api_key: str, application
     when the account has a second factor; the key of the answer decides (the
     old client guessed from the length of the string).
     """
-    try:
-        data = communicator.request(
-            "midas.login", {"email": email, "apikey": api_key, "appname": application}
-        )
-    except exceptions.ServerCheckFailed as error:
-        # the server's whole answer to a wrong key or application is code 0, no message
-        raise exceptions.ServerCheckFailed(
-            f"midas.login refused the API key of {email!r} for application "
-            f"{application!r}: check the e-mail address, the key and the application name",
-            method="midas.login",
-            code=error.code,
-            response=error.response,
-        ) from None
-    if isinstance(data, dict) and "token" in data:
-        return str(data["token"])
-    if isinstance(data, dict) and "mfa_token_id" in data:
-        one_time_pass = getpass.getpass("One-Time Password: ")
-        return communicator.mfa_otp_login(str(data["mfa_token_id"]), one_time_pass)
-    raise exceptions.ParseError(
-        "midas.login: the answer holds neither a token nor an mfa_token_id",
-        method="midas.login",
-    )
+    answer = communicator.request_login(email, api_key, application)
+    if "token" in answer:
+        return answer["token"]
+    one_time_pass = getpass.getpass("One-Time Password: ")
+    return communicator.mfa_otp_login(answer["mfa_token_id"], one_time_pass)
 
 
 def renew_token() -> str:

@@ -19,8 +19,8 @@ Conventions shared by every driver method:
 * every method returns the documented part of the answer's ``data`` and
   raises a :class:`pydas.exceptions.PydasException` subclass on failure.
 
-Additions to the original API, used by the transfer engine:
-:meth:`CoreDriver.get_upload_offset`, :meth:`CoreDriver.download_bitstream`,
+Additions to the original API, used by the high-level functions:
+:meth:`BaseDriver.request_login`, :meth:`CoreDriver.get_upload_offset`, :meth:`CoreDriver.download_bitstream`,
 the ``offset``, ``changes`` and ``progress`` options of
 :meth:`CoreDriver.perform_upload`, and ``return_item`` of
 :meth:`CoreDriver.download_item`.
@@ -340,6 +340,43 @@ class BaseDriver:
             self._endpoint(method), method, self._present(parameters), path, offset, progress
         )
 
+    def request_login(
+        self, email: str, api_key: str, application: str = "Default"
+    ) -> Dict[str, str]:
+        """Call ``midas.login`` and return its answer (addition to the original API).
+
+        :param email: the account's e-mail address.
+        :param api_key: the API key.
+        :param application: the application the key belongs to.
+        :returns: ``{"token": ...}``, or ``{"mfa_token_id": ...}`` when the
+            account has a second factor (finish with
+            :meth:`MultiFactorAuthenticationDriver.mfa_otp_login`).
+        :raises pydas.exceptions.ServerCheckFailed: wrong key or application.
+        :raises pydas.exceptions.InvalidParameter: unknown e-mail address.
+        :raises pydas.exceptions.ParseError: an answer with neither member.
+        """
+        try:
+            data = self.request(
+                "midas.login", {"email": email, "apikey": api_key, "appname": application}
+            )
+        except exceptions.ServerCheckFailed as error:
+            # The server says nothing more than "code 0" here.
+            raise exceptions.ServerCheckFailed(
+                f"midas.login failed (code {error.code}): wrong API key for {email!r}, "
+                f"or no key for the application {application!r}",
+                method=error.method,
+                code=error.code,
+                request=error.request,
+                response=error.response,
+            ) from None
+        for key in ("token", "mfa_token_id"):
+            if isinstance(data, dict) and key in data:
+                return {key: str(data[key])}
+        raise exceptions.ParseError(
+            "midas.login: the answer holds neither a token nor an mfa_token_id",
+            method="midas.login",
+        )
+
     def login_with_api_key(
         self, email: str, api_key: str, application: str = "Default"
     ) -> str:
@@ -350,33 +387,13 @@ class BaseDriver:
         :param application: the application the key belongs to.
         :returns: the API token; if the server asks for a second factor, the
             ``mfa_token_id`` to pass to
-            :meth:`MultiFactorAuthenticationDriver.mfa_otp_login` instead.
+            :meth:`MultiFactorAuthenticationDriver.mfa_otp_login` instead
+            (:meth:`request_login` tells the two apart).
         :raises pydas.exceptions.ServerCheckFailed: wrong key or application.
         :raises pydas.exceptions.InvalidParameter: unknown e-mail address.
         """
-        try:
-            data = self.request(
-                "midas.login", {"email": email, "apikey": api_key, "appname": application}
-            )
-        except exceptions.ServerCheckFailed as error:
-            # The server says nothing more than "code 0" here.
-            raise exceptions.ServerCheckFailed(
-                f"midas.login failed (code {error.code}): wrong API key, or no key for "
-                f"the application {application!r}",
-                method=error.method,
-                code=error.code,
-                request=error.request,
-                response=error.response,
-            ) from None
-        if isinstance(data, dict):
-            if "token" in data:
-                return str(data["token"])
-            if "mfa_token_id" in data:
-                return str(data["mfa_token_id"])
-        raise exceptions.ParseError(
-            "midas.login: the answer holds neither a token nor an mfa_token_id",
-            method="midas.login",
-        )
+        (value,) = self.request_login(email, api_key, application).values()
+        return value
 
 
 class CoreDriver(BaseDriver):

@@ -212,7 +212,10 @@ def test_a_wrong_api_key_is_named_as_such(midas_server, midas_user):
     key = "x" * 32
     with pytest.raises(pydas.exceptions.ServerCheckFailed) as error:
         pydas.login(email=midas_user.email, api_key=key, url=midas_server.url)
-    assert "refused the API key of 'user@example.com' for application 'Default'" in str(error.value)
+    assert (
+        "wrong API key for 'user@example.com', or no key for the application 'Default'"
+        in str(error.value)
+    )
     assert key not in str(error.value) and error.value.method == "midas.login"
 
 

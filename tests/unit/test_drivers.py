@@ -381,12 +381,19 @@ def test_login_without_token_or_mfa_id_is_a_parse_error(mocked):
         drivers.BaseDriver(BASE).login_with_api_key("a@b.c", "KEY123")
 
 
+@pytest.mark.parametrize("data", [{"token": "T" * 32}, {"mfa_token_id": "17"}])
+def test_request_login_returns_which_kind_of_answer_came(mocked, data):
+    mocked.add(responses.POST, ENDPOINT, body=envelope(data))
+    assert drivers.BaseDriver(BASE).request_login("a@b.c", "KEY123") == data
+
+
 def test_login_with_a_wrong_key_says_so(mocked):
     mocked.add(responses.POST, ENDPOINT, body=envelope(None, stat="fail", code="0"))
     with pytest.raises(exceptions.ServerCheckFailed) as caught:
         drivers.BaseDriver(BASE).login_with_api_key("a@b.c", "KEY123", application="ci")
     assert str(caught.value) == (
-        "midas.login failed (code 0): wrong API key, or no key for the application 'ci'")
+        "midas.login failed (code 0): wrong API key for 'a@b.c', "
+        "or no key for the application 'ci'")
     assert caught.value.code == 0 and caught.value.response.status_code == 200
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
 
