@@ -84,6 +84,20 @@ class Communicator:
             f"'Communicator' object and its drivers have no attribute {name!r}"
         )
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A setting the drivers have as a property (``timeout``, ``auth``,
+        # ``retry``...) applies to every driver having it, as ``url`` does.
+        owners = [
+            driver
+            for driver in self.__dict__.get("_drivers", ())
+            if isinstance(getattr(type(driver), name, None), property)
+        ]
+        if name.startswith("_") or hasattr(type(self), name) or not owners:
+            super().__setattr__(name, value)
+            return
+        for driver in owners:
+            setattr(driver, name, value)
+
     def __dir__(self) -> List[str]:
         names = set(super().__dir__())
         for driver in self._drivers:

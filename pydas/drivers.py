@@ -20,8 +20,8 @@ Conventions shared by every driver method:
   raises a :class:`pydas.exceptions.PydasException` subclass on failure.
 
 Additions to the original API, used by the high-level functions:
-:meth:`BaseDriver.request_login`, :meth:`CoreDriver.get_upload_offset`, :meth:`CoreDriver.download_bitstream`,
-the ``offset``, ``changes`` and ``progress`` options of
+:meth:`BaseDriver.request_login`, :meth:`CoreDriver.get_upload_offset`,
+:meth:`CoreDriver.download_bitstream`, the ``offset``, ``changes`` and ``progress`` options of
 :meth:`CoreDriver.perform_upload`, and ``return_item`` of
 :meth:`CoreDriver.download_item`.
 """

@@ -147,6 +147,23 @@ class RecordingSession(requests.Session):
         super().close()
 
 
+def test_assigned_driver_settings_reach_every_driver(mocked, sent_kwargs):
+    communicator = Communicator(BASE)
+    communicator.timeout = (1.5, 7)
+    communicator.auth = ("user", "pw")
+    assert all(driver.timeout == (1.5, 7) for driver in communicator.drivers)
+    assert all(driver.auth == ("user", "pw") for driver in communicator.drivers)
+    assert "timeout" not in vars(communicator) and "auth" not in vars(communicator)
+    mocked.add(responses.POST, ENDPOINT, body=envelope({"version": "3"}))
+    communicator.get_server_version()
+    assert sent_kwargs["timeout"] == (1.5, 7)
+    # other attributes, and driver methods, are set on the communicator alone
+    communicator.note = "mine"
+    communicator.get_server_version = lambda: "patched"
+    assert communicator.get_server_version() == "patched"
+    assert communicator.drivers[0].get_server_version() == "3"
+
+
 def test_timeout_and_custom_session_reach_the_drivers():
     session = RecordingSession()
     communicator = Communicator(BASE, timeout=5, session=session)
