@@ -745,17 +745,7 @@ class Transport:
         :raises pydas.exceptions.PydasException: on any failure.
         """
         body = FileBody(path, offset, progress=progress)
-        response = self._send(
-            "PUT",
-            url,
-            method,
-            parameters,
-            repeatable=False,
-            rewind=lambda: True,
-            params=dict(parameters),
-            data=body,
-        )
-        return self._decode(method, response, _secrets_of(parameters))
+        return self._put(url, method, parameters, body, lambda: True)
 
     def put_stream(
         self, url: str, method: str, parameters: Mapping[str, Any], handle: Any
@@ -768,15 +758,26 @@ class Transport:
         :returns: the envelope's ``data``.
         """
         body = _StreamBody(handle)
+        return self._put(url, method, parameters, body.data(), body.rewind)
+
+    def _put(
+        self,
+        url: str,
+        method: str,
+        parameters: Mapping[str, Any],
+        data: Any,
+        rewind: Callable[[], bool],
+    ) -> Any:
+        """PUT ``data`` with the parameters in the query string; decode the answer."""
         response = self._send(
             "PUT",
             url,
             method,
             parameters,
             repeatable=False,
-            rewind=body.rewind,
+            rewind=rewind,
             params=dict(parameters),
-            data=body.data(),
+            data=data,
         )
         return self._decode(method, response, _secrets_of(parameters))
 
