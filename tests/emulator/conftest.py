@@ -83,10 +83,22 @@ class Api:
 
 
 @pytest.fixture
-def api(midas_server: MidasServer) -> Any:
-    caller = Api(midas_server.url)
-    yield caller
-    caller.close()
+def api_for() -> Any:
+    """Make an :class:`Api` for a server a test started itself; closed afterwards."""
+    callers = []
+
+    def make(server: MidasServer) -> Api:
+        callers.append(Api(server.url))
+        return callers[-1]
+
+    yield make
+    for caller in callers:
+        caller.close()
+
+
+@pytest.fixture
+def api(midas_server: MidasServer, api_for: Any) -> Any:
+    return api_for(midas_server)
 
 
 @pytest.fixture

@@ -206,24 +206,15 @@ def test_temporary_data_dir_is_removed_and_url_needs_a_running_server():
     server.stop()  # a second stop is harmless
 
 
-def test_a_persistent_data_dir_survives_a_restart(tmp_path):
+def test_a_persistent_data_dir_survives_a_restart(tmp_path, api_for):
     with MidasServer(data_dir=str(tmp_path), base_path="/") as server:
         assert server.url.endswith(str(server.port))
         user = server.create_user("p@example.com", "pw", "P", "Q")
-        session = requests.Session()
-        url = f"{server.url}/api/json"
-        token = session.post(url, params={"method": "midas.login"},
-                             data={"email": user.email, "apikey": user.api_key,
-                                   "appname": "Default"}).json()["data"]["token"]
-        item = session.post(url, params={"method": "midas.item.create"},
-                            data={"token": token, "name": "kept",
-                                  "parentid": user.private_folder_id}).json()["data"]["item_id"]
-        upload = session.post(url, params={"method": "midas.upload.generatetoken"},
-                              data={"token": token, "itemid": item,
-                                    "filename": "k"}).json()["data"]["token"]
-        session.put(url, params={"method": "midas.upload.perform", "uploadtoken": upload,
-                                 "filename": "k", "length": 4}, data=b"kept", timeout=10)
-        session.close()
+        api = api_for(server)
+        token = api.login(user)
+        item = api.ok("midas.item.create", token=token, name="kept",
+                      parentid=user.private_folder_id)["item_id"]
+        api.upload(token, item, "k", b"kept")
     assert (tmp_path / "midas.sqlite").exists()
     with MidasServer(data_dir=tmp_path) as server:
         response = requests.get(f"{server.url}/download/",

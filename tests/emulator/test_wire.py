@@ -65,18 +65,12 @@ def test_non_ascii_is_double_encoded_by_default(api, jane, jane_token):
     assert item["name"].encode("latin-1").decode("utf-8") == "café"
 
 
-def test_double_encoding_can_be_switched_off():
+def test_double_encoding_can_be_switched_off(api_for):
     with MidasServer(double_encode=False) as server:
         user = server.create_user("x@example.com", "p", "X", "Y")
-        session = requests.Session()
-        url = f"{server.url}/api/json"
-        token = session.post(url, params={"method": "midas.login"},
-                             data={"email": user.email, "apikey": user.api_key,
-                                   "appname": "Default"}).json()["data"]["token"]
-        item = session.post(url, params={"method": "midas.item.create"},
-                            data={"token": token, "name": "café",
-                                  "parentid": user.private_folder_id}).json()["data"]
-        session.close()
+        api = api_for(server)
+        item = api.ok("midas.item.create", token=api.login(user), name="café",
+                      parentid=user.private_folder_id)
     assert item["name"] == "café"
 
 
