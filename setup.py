@@ -31,6 +31,7 @@ setup(
     install_requires=[
         "requests>=2.25",
         "tqdm>=4.60",
+        "platformdirs>=3",
     ],
     extras_require={
         "test": ["pytest>=7", "responses>=0.23"],

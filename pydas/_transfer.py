@@ -67,20 +67,9 @@ _MD5_HEX = re.compile(r"^[0-9a-f]{32}$")
 T = TypeVar("T")
 
 
-class LocalInputError(exceptions.PydasException, ValueError):
-    """The local files given to :func:`pydas.upload` cannot be uploaded as they are.
-
-    Raised before any request is sent: a pattern matching nothing, an
-    unreadable file or directory, a symbolic link loop.
-    """
-
-
-class UnsafePathError(exceptions.PydasException):
-    """A download would write outside the chosen local directory."""
-
-
-class TransferError(exceptions.PydasException):
-    """A file could not be transferred intact after every allowed attempt."""
+LocalInputError = exceptions.LocalInputError
+UnsafePathError = exceptions.UnsafePathError
+TransferError = exceptions.TransferError
 
 
 # ---------------------------------------------------------------------------

@@ -51,19 +51,13 @@ __all__ = [
 logger = logging.getLogger("pydas")
 logger.addHandler(logging.NullHandler())
 
-LocalInputError = _transfer.LocalInputError
-TransferError = _transfer.TransferError
-UnsafePathError = _transfer.UnsafePathError
+LocalInputError = exceptions.LocalInputError
+TransferError = exceptions.TransferError
+UnsafePathError = exceptions.UnsafePathError
+NotLoggedIn = exceptions.NotLoggedIn
+PathNotFound = exceptions.PathNotFound
 
 _renew_lock = threading.Lock()
-
-
-class NotLoggedIn(exceptions.PydasException):
-    """A high-level function was called before :func:`login`."""
-
-
-class PathNotFound(exceptions.PydasException):
-    """A server path or destination does not name a readable folder or item."""
 
 
 # ---------------------------------------------------------------------------

@@ -10,6 +10,11 @@ invalid token).
 The hierarchy (Midas error codes and HTTP statuses in brackets)::
 
     PydasException
+    +-- NotLoggedIn                       a high-level function was called before login()
+    +-- PathNotFound                      a server path does not resolve
+    +-- LocalInputError (ValueError)      local files that cannot be uploaded as they are
+    +-- UnsafePathError                   a download would write outside its directory
+    +-- TransferError                     a file could not be transferred intact
     +-- RequestError                      the server could not be reached
     |   +-- SSLVerificationFailed         TLS handshake / certificate failure
     +-- ResponseError                     the server answered, but not with success
@@ -54,6 +59,11 @@ from typing import Any, Dict, Optional, Type
 
 __all__ = [
     "PydasException",
+    "NotLoggedIn",
+    "PathNotFound",
+    "LocalInputError",
+    "UnsafePathError",
+    "TransferError",
     "RequestError",
     "SSLVerificationFailed",
     "ResponseError",
@@ -118,6 +128,30 @@ class PydasException(Exception):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.value!r})"
+
+
+class NotLoggedIn(PydasException):
+    """A high-level function was called before :func:`pydas.login`."""
+
+
+class PathNotFound(PydasException):
+    """A server path or destination does not name a readable folder or item."""
+
+
+class LocalInputError(PydasException, ValueError):
+    """The local files given to :func:`pydas.upload` cannot be uploaded as they are.
+
+    Raised before any request is sent: a pattern matching nothing, an
+    unreadable file or directory, a symbolic link loop.
+    """
+
+
+class UnsafePathError(PydasException):
+    """A download would write outside the chosen local directory."""
+
+
+class TransferError(PydasException):
+    """A file could not be transferred intact after every allowed attempt."""
 
 
 class RequestError(PydasException):
