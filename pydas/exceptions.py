@@ -19,6 +19,7 @@ The hierarchy (Midas error codes and HTTP statuses in brackets)::
     |   +-- SSLVerificationFailed         TLS handshake / certificate failure
     +-- ResponseError                     the server answered, but not with success
         +-- ParseError                    the answer is not a JSON envelope
+        |   +-- MalformedResponse         an envelope whose data has an unexpected shape
         +-- HTTPError                     [other HTTP statuses >= 400; a redirected API call]
             +-- BadRequest                [HTTP 400]
             |   +-- InternalError         [-100, any HTTP 5xx]
@@ -68,6 +69,7 @@ __all__ = [
     "SSLVerificationFailed",
     "ResponseError",
     "ParseError",
+    "MalformedResponse",
     "HTTPError",
     "BadRequest",
     "InternalError",
@@ -168,6 +170,16 @@ class ResponseError(PydasException):
 
 class ParseError(ResponseError):
     """The answer is not a Midas JSON envelope (HTML error page, truncated body...)."""
+
+
+class MalformedResponse(ParseError):
+    """The answer is a Midas envelope, but its data is not what the method returns.
+
+    Raised where the data is used, e.g. a login answer without a token string,
+    a folder listing that is not an object of lists, or an offset that is not a
+    number. The message names the API method and what was wrong, never a
+    secret.
+    """
 
 
 class HTTPError(ResponseError):
