@@ -9,11 +9,11 @@ tracker module (a kit set up with ``MIDAS_DB=mysql``) may be named by
 imported, before the autouse fixture of ``tests/conftest.py`` scrubs
 ``MIDAS_*`` and ``PYDAS_*`` variables from the environment of each test.
 
-Without ``PYDAS_LIVE_CREDENTIALS`` every live test is skipped with a one-line
-reason, so the README's offline test command runs as before (tests marked
-``serverless`` need no server and run anyway). With ``PYDAS_LIVE_REQUIRED=1``
-(as in CI) a missing server is an error instead of a skip, for the tracker
-server too.
+Without ``PYDAS_LIVE_CREDENTIALS`` the live tests are left out (deselected)
+and the summary says why in one line, so the README's offline test command
+runs as before (tests marked ``serverless`` need no server and run anyway).
+With ``PYDAS_LIVE_REQUIRED=1`` (as in CI) a missing server is an error, for
+the tracker server too, instead of a skip.
 
 Every test runs in its own scratch folders and communities with unique
 names, removed afterwards: the server may be shared with other developers.
@@ -27,6 +27,8 @@ it cannot be.
 
 import functools
 import os
+import shutil
+import subprocess
 import uuid
 import warnings
 from contextlib import contextmanager
@@ -68,11 +70,15 @@ def _load(variable: str) -> Optional[Dict[str, str]]:
     return read_credentials_file(path)
 
 
+TRACKER_PATH = os.environ.get(TRACKER_VARIABLE)
+
+
 #: The credentials of the configured real server, or ``None``.
 LIVE = _load(CREDENTIALS_VARIABLE)
 #: The credentials of the configured server with the tracker module, or ``None``.
 TRACKER = _load(TRACKER_VARIABLE)
 REQUIRED = os.environ.get(REQUIRED_VARIABLE, "") not in ("", "0")
+_LEFT_OUT = pytest.StashKey[int]()
 SKIP_REASON = f"no real Midas server configured (set {CREDENTIALS_VARIABLE})"
 TRACKER_SKIP_REASON = (
     f"no real Midas server with the tracker module configured (set {TRACKER_VARIABLE} "
@@ -88,13 +94,28 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark every test of this directory ``live``; skip them all without a server."""
+    """Mark every test of this directory ``live``; without a server, leave them out.
+
+    They are deselected rather than skipped so that the summary says it in
+    one line instead of one line per test.
+    """
     here = os.path.dirname(__file__)
+    left_out = []
     for item in items:
         if str(item.fspath).startswith(here):
             item.add_marker(pytest.mark.live)
             if LIVE is None and item.get_closest_marker("serverless") is None:
-                item.add_marker(pytest.mark.skip(reason=SKIP_REASON))
+                left_out.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in set(left_out)]
+        config.stash[_LEFT_OUT] = len(left_out)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    count = config.stash.get(_LEFT_OUT, 0)
+    if count:
+        terminalreporter.write_line(f"live tier: {count} tests not run: {SKIP_REASON}")
 
 
 def _check_answers(credentials: Dict[str, str], variable: str) -> None:
@@ -130,6 +151,29 @@ def tracker() -> Dict[str, str]:
     return TRACKER
 
 
+@pytest.fixture(scope="session")
+def tracker_database(tracker) -> Callable[[str], List[List[str]]]:
+    """``tracker_database(sql)``: rows from the MariaDB of the tracker server.
+
+    For what no API of the server shows. Only for a local kit server (its
+    database listens on ``var/mysql.sock`` beside the credentials file);
+    otherwise the test is skipped.
+    """
+    socket = os.path.join(os.path.dirname(TRACKER_PATH or ""), "var", "mysql.sock")
+    client = shutil.which("mariadb")
+    if client is None or not os.path.exists(socket):
+        pytest.skip("the tracker server is not a local kit server (no MariaDB socket)")
+
+    def query(sql: str) -> List[List[str]]:
+        output = subprocess.run(
+            [client, "--no-defaults", "-S", socket, "-uroot", "-N", "-B", "midas", "-e", sql],
+            check=True, capture_output=True, text=True, timeout=60,
+        ).stdout
+        return [line.split("\t") for line in output.splitlines()]
+
+    return query
+
+
 # ---------------------------------------------------------------------------
 # Accounts
 
@@ -162,6 +206,22 @@ class Login:
     def call(self, method: str, **parameters: Any) -> Any:
         """Call an API method that pydas has no driver method for, with this token."""
         return self.communicator.request(method, {"token": self.token, **parameters})
+
+    def upload(self, item_id: Any, path: Any, name: Optional[str] = None, **options: Any) -> Any:
+        """Put a local file into an item with the two driver calls; return the item.
+
+        No checksum is sent, so the server always receives the bytes.
+        ``options`` go to :meth:`~pydas.drivers.CoreDriver.perform_upload`.
+        """
+        path = str(path)
+        name = name or os.path.basename(path)
+        upload_token = self.communicator.generate_upload_token(self.token, item_id, name)
+        return self.communicator.perform_upload(upload_token, name, filepath=path, **options)
+
+    def head(self, item_id: Any) -> Dict[str, Any]:
+        """The head revision (the highest number) of an item, read from the server."""
+        revisions = self.communicator.item_get(self.token, item_id)["revisions"]
+        return max(revisions, key=lambda revision: int(revision["revision"]))
 
 
 def log_in(credentials: Dict[str, str], role: str) -> Login:
