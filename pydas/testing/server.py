@@ -149,6 +149,10 @@ class _Body:
         self.consumed = 0
         self.cut_at: Optional[int] = None
         self.cut_hit = False
+        #: Bytes read past ``cut_at`` that a cut upload writes late (see the faults).
+        self.late_budget = 0
+        self.late_data = b""
+        self.late_seconds = 0.0
 
     @property
     def exhausted(self) -> bool:
@@ -166,7 +170,7 @@ class _Body:
         if self._done:
             return b""
         if not self._chunked:
-            data = self._rfile.read(min(size, self._remaining))
+            data = self._rfile.read1(min(size, self._remaining))
             self._remaining -= len(data)
             if not data or self._remaining == 0:
                 self._done = True
@@ -183,7 +187,7 @@ class _Body:
                     continue
                 self._done = True
                 return b""
-        data = self._rfile.read(min(size, self._chunk_left))
+        data = self._rfile.read1(min(size, self._chunk_left))
         self._chunk_left -= len(data)
         if not data:
             self._done = True
@@ -197,12 +201,25 @@ class _Body:
         if self.cut_at is not None:
             allowed = self.cut_at - self.consumed
             if allowed <= 0:
+                if not self.cut_hit and self.late_budget:
+                    self.late_data = self._read_late(self.late_budget)
                 self.cut_hit = True
                 return b""
             size = min(size, allowed)
         data = self._read_raw(size)
         self.consumed += len(data)
         return data
+
+    def _read_late(self, size: int) -> bytes:
+        parts = []
+        while size > 0:
+            block = self._read_raw(min(size, CHUNK_SIZE))
+            if not block:
+                break
+            parts.append(block)
+            size -= len(block)
+            self.consumed += len(block)
+        return b"".join(parts)
 
     def read_all(self, limit: Optional[int] = None) -> bytes:
         """Read the rest of the body (at most ``limit`` bytes)."""
@@ -353,6 +370,8 @@ class _Handler(BaseHTTPRequestHandler):
         cut = faults.get("cut_request")
         if cut is not None:
             self._body.cut_at = cut.nbytes
+            self._body.late_budget = cut.late_bytes
+            self._body.late_seconds = cut.late_seconds
             self._answer_suppressed = True
             if method is None or not method.streams_body:
                 self._body.read_all()
@@ -416,7 +435,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         context = Context(params, self.command, app.store, app.config, body=raw, files=files)
         try:
-            if method.streams_body:
+            if not method.locks_store:
                 result = method.function(context)
             else:
                 with context.transaction():
