@@ -13,9 +13,9 @@ These are the functions of the manual's quick start::
     Uploading Item from myfiles/file1.txt
     Uploading Item from myfiles/file2.txt
 
-The login is kept in :mod:`pydas.session`. The transfers themselves are done
-by :mod:`pydas._transfer`; this module resolves server paths such as
-``/users/Jane_Doe/Private/myfiles`` and keeps the token fresh.
+The login is kept in :mod:`pydas.session`. The transfers themselves, and the
+resolution of server paths such as ``/users/Jane_Doe/Private/myfiles``, are
+done by :mod:`pydas._transfer`; this module keeps the token fresh.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import getpass
 import logging
 import os
 import threading
-import unicodedata
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from pydas import _transfer, exceptions, session
 from pydas.core import Communicator
@@ -226,113 +225,25 @@ def allow_existing_download_paths() -> None:
     session.existing_download_paths_allowed = True
 
 
-# ---------------------------------------------------------------------------
-# Server paths
-
-
-def _split(path: str) -> List[str]:
-    """The names of a server path, in the form :func:`_transfer.name_key` gives server names."""
-    return [unicodedata.normalize("NFC", part) for part in path.split("/") if part]
-
-
-def _find_user(remote: _transfer.Remote, owner: str) -> Dict[str, Any]:
-    """Find the user named ``<first>_<last>``, trying every ``_`` as the separator."""
-    communicator = remote.communicator
-    for index, character in enumerate(owner):
-        if character != "_" or index == 0 or index == len(owner) - 1:
-            continue
-        user = communicator.get_user_by_name(owner[:index], owner[index + 1 :])
-        if user:
-            return user
-    raise PathNotFound(f"no user named {owner!r} (expected <firstname>_<lastname>)")
-
-
-def _descend(
-    remote: _transfer.Remote, path: str, folder: Dict[str, Any], parts: List[str]
-) -> Tuple[str, Dict[str, Any]]:
-    """Follow ``parts`` down from ``folder``; the last part may name an item."""
-    communicator = remote.communicator
-    for position, part in enumerate(parts):
-        folder_id = folder["folder_id"]
-        children = remote.call(communicator.folder_children, folder_id)
-        for child in children.get("folders") or []:
-            if _transfer.name_key(child["name"]) == part:
-                folder = child
-                break
-        else:
-            if position == len(parts) - 1:
-                for item in children.get("items") or []:
-                    if _transfer.name_key(item["name"]) == part:
-                        return "item", item
-            raise PathNotFound(
-                f"server path {path!r} does not exist (or you may not read it): "
-                f"no {part!r} in {_transfer.repair_text(folder.get('name', folder_id))!r}"
-            )
-    return "folder", folder
-
-
-def _community_by_name(token: str, communicator: Any, name: str) -> Dict[str, Any]:
-    return communicator.get_community_by_name(name, token)
-
-
-def _folder_by_id(remote: _transfer.Remote, folder_id: Any) -> Dict[str, Any]:
-    communicator = remote.communicator
-    return remote.call(communicator.folder_get, folder_id)
-
-
-def _resolve(remote: _transfer.Remote, path: str) -> Tuple[str, Dict[str, Any]]:
-    """Resolve a server path to ``("folder", folder)`` or ``("item", item)``.
-
-    Accepted forms: ``/users/<first>_<last>/...``, ``/communities/<name>/...``
-    and ``<home folder>/...`` (``Private``, ``Public``, ... of the logged-in user).
-
-    :raises PathNotFound: naming the path, when it does not resolve
-    """
-    parts = _split(path)
-    communicator = remote.communicator
-    if path.startswith("/"):
-        if len(parts) < 2 or parts[0] not in ("users", "communities"):
-            raise PathNotFound(
-                f"server path {path!r} does not exist: absolute paths start with "
-                "/users/<first>_<last> or /communities/<name>"
-            )
-        if parts[0] == "users":
-            root_id = _find_user(remote, parts[1])["folder_id"]
-        else:
-            name = parts[1]
-            try:
-                community = remote.call(_community_by_name, communicator, name)
-            except (exceptions.InvalidPolicy, exceptions.InvalidParameter):
-                raise PathNotFound(
-                    f"server path {path!r} does not exist: no community {name!r}"
-                ) from None
-            root_id = community["folder_id"]
-        rest = parts[2:]
-        if not rest:
-            try:
-                return "folder", _folder_by_id(remote, root_id)
-            except exceptions.InvalidPolicy:
-                raise PathNotFound(f"you may not read server path {path!r}") from None
-        return _descend(remote, path, {"folder_id": root_id, "name": parts[1]}, rest)
-    if not parts:
-        raise PathNotFound("empty server path")
-    home = remote.call(communicator.list_user_folders)
-    for folder in home:
-        if _transfer.name_key(folder["name"]) == parts[0]:
-            return _descend(remote, path, folder, parts[1:])
-    names = ", ".join(repr(_transfer.repair_text(folder["name"])) for folder in home)
-    raise PathNotFound(f"server path {path!r} does not exist: your home folders are {names}")
-
-
-def _destination_folder(remote: _transfer.Remote, destination: str) -> Any:
-    kind, resource = _resolve(remote, destination)
-    if kind != "folder":
-        raise PathNotFound(f"destination {destination!r} is an item, not a folder")
-    return resource["folder_id"]
-
 
 # ---------------------------------------------------------------------------
 # Transfers
+
+
+def _options(
+    workers: int, quiet: bool, progress: Optional[bool], **choices: Any
+) -> _transfer.TransferOptions:
+    """The options of one transfer, with the callbacks and settings of the session."""
+    return _transfer.TransferOptions(
+        workers=workers,
+        quiet=quiet,
+        bar=progress,
+        allow_existing=session.existing_download_paths_allowed,
+        item_upload_callbacks=tuple(session.item_upload_callbacks),
+        item_download_callbacks=tuple(session.item_download_callbacks),
+        folder_download_callbacks=tuple(session.folder_download_callbacks),
+        **choices,
+    )
 
 
 def upload(
@@ -373,23 +284,21 @@ def upload(
     """
     _start(workers)
     entries, skipped = _transfer.scan(file_pattern)
-    reporter = _transfer.Reporter(quiet=quiet, progress=progress)
+    options = _options(
+        workers,
+        quiet,
+        progress,
+        reuse_existing=reuse_existing,
+        leaf_folders_as_items=leaf_folders_as_items,
+    )
+    reporter = _transfer.Reporter(quiet=quiet, bar=progress)
     try:
         for line in skipped:
             reporter.warn(line)
         remote = _remote()
-        folder_id = _destination_folder(remote, destination)
+        folder_id = _transfer.destination_folder(remote, destination)
         try:
-            _transfer.upload_entries(
-                remote,
-                entries,
-                folder_id,
-                reuse_existing=reuse_existing,
-                leaf_folders_as_items=leaf_folders_as_items,
-                callbacks=list(session.item_upload_callbacks),
-                reporter=reporter,
-                workers=workers,
-            )
+            _transfer.upload_entries(remote, entries, folder_id, options, reporter)
         except exceptions.InvalidPolicy as error:
             raise type(error)(
                 f"{error} (uploading into {destination!r})",
@@ -433,8 +342,8 @@ def download(
     """
     _start(workers)
     remote = _remote()
-    kind, resource = _resolve(remote, server_path)
-    return _download(remote, kind, resource, local_path, workers, quiet, progress)
+    kind, resource = _transfer.resolve(remote, server_path)
+    return _download(remote, kind, resource, local_path, _options(workers, quiet, progress))
 
 
 def _download(
@@ -442,33 +351,15 @@ def _download(
     kind: str,
     resource: Dict[str, Any],
     local_path: str,
-    workers: int,
-    quiet: bool,
-    progress: Optional[bool],
+    options: _transfer.TransferOptions,
 ) -> str:
     """Download a resolved folder or item into ``local_path`` (created if missing)."""
     os.makedirs(local_path, exist_ok=True)
-    reporter = _transfer.Reporter(quiet=quiet, progress=progress)
+    reporter = _transfer.Reporter(quiet=options.quiet, bar=options.bar)
     try:
         if kind == "item":
-            return _transfer.download_item(
-                remote,
-                resource,
-                local_path,
-                allow_existing=session.existing_download_paths_allowed,
-                item_callbacks=list(session.item_download_callbacks),
-                reporter=reporter,
-            )
-        return _transfer.download_folder(
-            remote,
-            resource,
-            local_path,
-            allow_existing=session.existing_download_paths_allowed,
-            item_callbacks=list(session.item_download_callbacks),
-            folder_callbacks=list(session.folder_download_callbacks),
-            reporter=reporter,
-            workers=workers,
-        )
+            return _transfer.download_item(remote, resource, local_path, options, reporter)
+        return _transfer.download_folder(remote, resource, local_path, options, reporter)
     finally:
         reporter.close()
 
@@ -495,5 +386,5 @@ def download_folder_recursive(
     """
     _start(workers)
     remote = _remote()
-    return _download(remote, "folder", _folder_by_id(remote, folder_id), path, workers, quiet,
-                     progress)
+    folder = _transfer.folder_by_id(remote, folder_id)
+    return _download(remote, "folder", folder, path, _options(workers, quiet, progress))
