@@ -6,8 +6,8 @@ import os
 import pytest
 
 import pydas
-from pydas.cli import main
 from pydas.cli import errors as codes
+from pydas.cli import main
 
 
 def _tree(root, files):
