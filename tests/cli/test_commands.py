@@ -319,3 +319,28 @@ def test_demo_asks_on_a_terminal_and_a_no_creates_nothing(server_env, monkeypatc
     assert main(["demo"]) == codes.FAILED
     assert "nothing was created" in capsys.readouterr().err
     assert pydas.session.communicator is None  # not even logged in
+
+
+def test_a_refused_connection_is_two_lines_and_exit_7(monkeypatch, capsys):
+    import functools
+    import socket
+
+    from pydas.core import Communicator, RetryPolicy
+
+    waits = []
+    monkeypatch.setattr(pydas.api, "Communicator", functools.partial(
+        Communicator, retry=RetryPolicy(sleep=waits.append)))
+    monkeypatch.setenv("KEY", "secret-key-value")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    status = main(["ls", "--url", f"http://127.0.0.1:{port}", "--email", "a@b.c",
+                   "--api-key-env", "KEY"])
+    assert status == codes.NETWORK
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        f"pydas: error: cannot connect to http://127.0.0.1:{port} (connection refused)",
+        "pydas: check --url (or MIDAS_URL) and that the server is running",
+    ]
+    assert "secret-key-value" not in err
+    assert waits  # the transport's retries ran, without sleeping for real
