@@ -67,7 +67,7 @@ def _asking(ask: Callable[[str], str], secret: bool = False) -> Callable[[str], 
         try:
             return ask(text)
         except EOFError:
-            print(file=sys.stderr)
+            print(file=sys.stderr if secret else sys.stdout)
             raise credentials.CredentialsError(
                 f"end of input at the prompt {text.strip()!r}: no credentials to log in with"
             ) from None
