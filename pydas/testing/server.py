@@ -19,6 +19,7 @@ import io
 import logging
 import os
 import re
+import selectors
 import shutil
 import socket
 import tempfile
@@ -523,10 +524,35 @@ class _HTTPServer(ThreadingHTTPServer):
         self.app = app
         self.connections: Set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        # A socket pair wakes the accept loop at once on stop (no polling interval).
+        self._wake_read, self._wake_write = socket.socketpair()
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.debug("connection error from %s", client_address, exc_info=True)
+
+    def serve_until_stopped(self) -> None:
+        """Accept connections until :meth:`stop_serving` is called."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.socket, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while True:
+                for key, _events in selector.select():
+                    if key.fileobj is self._wake_read:
+                        return
+                    self._handle_request_noblock()  # type: ignore[attr-defined]
+
+    def stop_serving(self) -> None:
+        """Make :meth:`serve_until_stopped` return (from any thread)."""
+        try:
+            self._wake_write.send(b"x")
+        except OSError:
+            pass
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_read.close()
+        self._wake_write.close()
 
 
 def _modules(modules: Optional[Any]) -> Tuple[str, ...]:
@@ -615,7 +641,7 @@ class MidasServer:
         self.port = self._httpd.server_address[1]
         self.config.origin = self.url[: len(self.url) - len(self.base_path)]
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+            target=self._httpd.serve_until_stopped,
             name=f"midas-emulator-{self.port}", daemon=True,
         )
         self._thread.start()
@@ -626,7 +652,9 @@ class MidasServer:
         httpd = self._httpd
         if httpd is None:
             return
-        httpd.shutdown()
+        httpd.stop_serving()
+        if self._thread is not None:
+            self._thread.join(5)
         with httpd.connections_lock:
             open_connections = list(httpd.connections)
         for connection in open_connections:
@@ -635,8 +663,6 @@ class MidasServer:
             except OSError:
                 pass
         httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
         self._httpd = None
         self._thread = None
         self._close_store()
