@@ -344,3 +344,24 @@ def test_a_refused_connection_is_two_lines_and_exit_7(monkeypatch, capsys):
     ]
     assert "secret-key-value" not in err
     assert waits  # the transport's retries ran, without sleeping for real
+
+
+def test_no_write_permission_names_the_destination(server_env, midas_server, tmp_path, capsys):
+    midas_server.create_user("other@example.com", "pw", "Other", "User")
+    _tree(tmp_path, {"f.txt": b"f"})
+    status = main(["upload", str(tmp_path / "f.txt"), "--destination",
+                   "/users/Other_User/Public"])
+    err = capsys.readouterr().err
+    assert status == codes.PERMISSION, err
+    assert err.splitlines()[0] == "pydas: error: no write permission on /users/Other_User/Public"
+
+
+def test_connection_options_reach_the_connection(server_env, tmp_path, capsys):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not used over http")
+    assert main(["whoami", "--ca-bundle", str(bundle), "--timeout", "12.5"]) == 0
+    driver = pydas.session.communicator.drivers[0]
+    assert driver.verify_ssl_certificate == str(bundle)
+    assert driver.timeout == 12.5
+    assert main(["whoami", "--no-verify"]) == 0
+    assert pydas.session.communicator.drivers[0].verify_ssl_certificate is False
