@@ -1,7 +1,7 @@
 """The command's access to server paths and to the transfer engine.
 
 This is the only module of the command that uses private parts of pydas
-(:mod:`pydas._transfer` and the path resolution of :mod:`pydas.api`): the
+(:mod:`pydas._transfer`, whose path resolution :mod:`pydas.api` uses too): the
 public :func:`pydas.upload` takes one pattern and no exclude patterns, and
 the library has no public call for listing a server path. When the library
 offers those, this module shrinks to calls of the public API.
@@ -47,7 +47,7 @@ def resolve(server_path: str) -> Tuple[str, Dict[str, Any]]:
 
     :raises pydas.exceptions.PathNotFound: naming the path
     """
-    return api._resolve(_remote(), server_path)
+    return _transfer.resolve(_remote(), server_path)
 
 
 def home_folders() -> List[Dict[str, Any]]:
@@ -59,14 +59,14 @@ def home_folders() -> List[Dict[str, Any]]:
 def children(folder_id: Any) -> Dict[str, List[Dict[str, Any]]]:
     """The sub-folders and items of a folder: ``{"folders": [...], "items": [...]}``."""
     remote = _remote()
-    answer = remote.call(remote.communicator.folder_children, folder_id) or {}
+    answer = remote.call(remote.communicator.folder_children, folder_id=folder_id) or {}
     return {"folders": list(answer.get("folders") or []), "items": list(answer.get("items") or [])}
 
 
 def item(item_id: Any) -> Dict[str, Any]:
     """An item with its revisions and bitstreams."""
     remote = _remote()
-    return remote.call(remote.communicator.item_get, item_id)
+    return remote.call(remote.communicator.item_get, item_id=item_id)
 
 
 def head_bitstreams(item_answer: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -80,7 +80,7 @@ def folder_by_id(folder_id: Any) -> Dict[str, Any]:
 
     :raises pydas.exceptions.InvalidPolicy: if it does not exist or may not be read
     """
-    return api._folder_by_id(_remote(), folder_id)
+    return _transfer.folder_by_id(_remote(), folder_id)
 
 
 def destination_id(destination: str) -> Any:
@@ -88,7 +88,7 @@ def destination_id(destination: str) -> Any:
 
     :raises pydas.exceptions.PathNotFound: if it does not exist or is an item
     """
-    return api._destination_folder(_remote(), destination)
+    return _transfer.destination_folder(_remote(), destination)
 
 
 def create_scratch_folder(folder_name: str, parent_id: Any) -> Any:
@@ -103,7 +103,9 @@ def create_scratch_folder(folder_name: str, parent_id: Any) -> Any:
     before = {str(folder["folder_id"]) for folder in listing}
     if all(name(folder) != folder_name for folder in listing):
         remote = _remote()
-        created = remote.call(remote.communicator.create_folder, folder_name, parent_id)
+        created = remote.call(
+            remote.communicator.create_folder, name=folder_name, parent_id=parent_id
+        )
         if str(created["folder_id"]) not in before:
             return created["folder_id"]
     raise FileExistsError(f"a folder named {folder_name!r} exists already")
@@ -112,7 +114,7 @@ def create_scratch_folder(folder_name: str, parent_id: Any) -> Any:
 def delete_folder(folder_id: Any) -> None:
     """Delete a server folder and everything in it."""
     remote = _remote()
-    remote.call(remote.communicator.delete_folder, folder_id)
+    remote.call(remote.communicator.delete_folder, folder_id=folder_id)
 
 
 def scan(paths: Sequence[str]) -> Tuple[List[Entry], List[str]]:
@@ -186,18 +188,17 @@ def upload(
     progress: Optional[bool],
 ) -> None:
     """Upload scanned entries into a server folder, as :func:`pydas.upload` does."""
-    reporter = _transfer.Reporter(quiet=quiet, progress=progress)
+    reporter = _transfer.Reporter(quiet=quiet, bar=progress)
     try:
         for line in skipped:
             reporter.warn(line)
-        _transfer.upload_entries(
-            _remote(),
-            entries,
-            folder_id,
+        options = _transfer.TransferOptions(
+            workers=workers,
+            quiet=quiet,
+            bar=progress,
             reuse_existing=reuse_existing,
             leaf_folders_as_items=leaf_folders_as_items,
-            reporter=reporter,
-            workers=workers,
         )
+        _transfer.upload_entries(_remote(), entries, folder_id, options, reporter)
     finally:
         reporter.close()
