@@ -252,39 +252,25 @@ def _logged_in(credentials: Dict[str, str], role: str) -> Iterator[Login]:
         login.communicator.close()
 
 
-@pytest.fixture
-def live_user(live) -> Iterator[Login]:
-    """The kit's normal user (``MIDAS_EMAIL``), logged in with the API key."""
-    with _logged_in(live, "user") as login:
-        yield login
+def _login_fixture(server: str, role: str, doc: str) -> Any:
+    """A fixture yielding the ``role`` account of the server fixture ``server``, logged in."""
+
+    @pytest.fixture
+    def fixture(request: Any) -> Iterator[Login]:
+        with _logged_in(request.getfixturevalue(server), role) as login:
+            yield login
+
+    fixture.__doc__ = doc
+    return fixture
 
 
-@pytest.fixture
-def live_admin(live) -> Iterator[Login]:
-    """The kit's site administrator (``MIDAS_ADMIN_EMAIL``), logged in."""
-    with _logged_in(live, "admin") as login:
-        yield login
-
-
-@pytest.fixture
-def live_otp(live) -> Iterator[Login]:
-    """The kit's user with a one-time-password device (``MIDAS_OTP_EMAIL``), logged in."""
-    with _logged_in(live, "otp") as login:
-        yield login
-
-
-@pytest.fixture
-def tracker_admin(tracker) -> Iterator[Login]:
-    """The administrator of the tracker server, logged in."""
-    with _logged_in(tracker, "admin") as login:
-        yield login
-
-
-@pytest.fixture
-def tracker_user(tracker) -> Iterator[Login]:
-    """The normal user of the tracker server, logged in."""
-    with _logged_in(tracker, "user") as login:
-        yield login
+live_user = _login_fixture("live", "user", "The normal user (``MIDAS_EMAIL``), logged in.")
+live_admin = _login_fixture("live", "admin", "The administrator (``MIDAS_ADMIN_EMAIL``).")
+live_otp = _login_fixture(
+    "live", "otp", "The user with a one-time-password device (``MIDAS_OTP_EMAIL``)."
+)
+tracker_admin = _login_fixture("tracker", "admin", "The administrator of the tracker server.")
+tracker_user = _login_fixture("tracker", "user", "The normal user of the tracker server.")
 
 
 # ---------------------------------------------------------------------------

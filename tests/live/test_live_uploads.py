@@ -16,6 +16,16 @@ def _write(path, data):
     return path
 
 
+def _prepared(live_user, scratch, tmp_path, name, data):
+    """A local file, a new item for it and an upload token; returns (path, item id, token)."""
+    path = _write(tmp_path / name, data)
+    item = live_user.communicator.create_item(live_user.token, name, scratch["folder_id"])
+    upload_token = live_user.communicator.generate_upload_token(
+        live_user.token, item["item_id"], name
+    )
+    return path, item["item_id"], upload_token
+
+
 def _bitstreams(revision):
     return {b["name"]: (int(b["sizebytes"]), b["checksum"]) for b in revision["bitstreams"]}
 
@@ -26,11 +36,9 @@ def _bitstreams(revision):
     "CoreDriver.perform_upload",
 )
 def test_an_upload_stores_the_bytes_with_its_changes_note(live_user, scratch, tmp_path):
-    communicator, token = live_user.communicator, live_user.token
+    communicator = live_user.communicator
     data = os.urandom(300_000)
-    path = _write(tmp_path / "scan.raw", data)
-    item = communicator.create_item(token, "scan", scratch["folder_id"])["item_id"]
-    upload_token = communicator.generate_upload_token(token, item, "scan.raw")
+    path, item, upload_token = _prepared(live_user, scratch, tmp_path, "scan.raw", data)
     assert communicator.get_upload_offset(upload_token) == 0
     pieces = []
     answer = communicator.perform_upload(
@@ -77,11 +85,9 @@ def test_revision_options_choose_where_a_file_goes(live_user, scratch, tmp_path)
 
 @covers("CoreDriver.perform_upload")
 def test_stream_mode_and_ignored_ids_are_accepted(live_user, scratch, tmp_path):
-    communicator, token = live_user.communicator, live_user.token
+    communicator = live_user.communicator
     data = os.urandom(1000)
-    path = _write(tmp_path / "plain.bin", data)
-    item = communicator.create_item(token, "plain", scratch["folder_id"])["item_id"]
-    upload_token = communicator.generate_upload_token(token, item, "plain.bin")
+    path, item, upload_token = _prepared(live_user, scratch, tmp_path, "plain.bin", data)
     communicator.perform_upload(
         upload_token, "plain.bin", filepath=str(path), mode="stream",
         folder_id=scratch["folder_id"], item_id=item,
@@ -106,11 +112,9 @@ def test_an_empty_file_is_stored_as_an_empty_bitstream(live_user, scratch, tmp_p
 
 @covers("CoreDriver.get_upload_offset", "CoreDriver.perform_upload")
 def test_an_upload_continues_from_the_offset_the_server_holds(live_user, scratch, tmp_path):
-    communicator, token = live_user.communicator, live_user.token
+    communicator = live_user.communicator
     data = os.urandom(10_000)
-    path = _write(tmp_path / "halves.bin", data)
-    item = communicator.create_item(token, "halves", scratch["folder_id"])["item_id"]
-    upload_token = communicator.generate_upload_token(token, item, "halves.bin")
+    path, item, upload_token = _prepared(live_user, scratch, tmp_path, "halves.bin", data)
     # A first request that ends early (sent by hand: pydas always sends the whole rest).
     short = requests.put(
         f"{communicator.url}/api/json",
@@ -128,10 +132,8 @@ def test_an_upload_continues_from_the_offset_the_server_holds(live_user, scratch
 
 def _reuse_an_upload_token(live_user, scratch, tmp_path):
     """Upload a file, then send it again with the same upload token; return the error."""
-    communicator, token = live_user.communicator, live_user.token
-    path = _write(tmp_path / "once.bin", os.urandom(100))
-    item = communicator.create_item(token, "once", scratch["folder_id"])["item_id"]
-    upload_token = communicator.generate_upload_token(token, item, "once.bin")
+    communicator = live_user.communicator
+    path, _, upload_token = _prepared(live_user, scratch, tmp_path, "once.bin", os.urandom(100))
     communicator.perform_upload(upload_token, "once.bin", filepath=str(path))
     with pytest.raises(exceptions.InvalidUploadToken) as refused:
         communicator.perform_upload(upload_token, "once.bin", filepath=str(path))
