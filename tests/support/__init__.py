@@ -1,1 +1,1 @@
-"""Helpers shared by the test suites (importable as ``support.<module>``)."""
+"""Helpers shared by the test directories (plain modules, imported as ``support.x``)."""
