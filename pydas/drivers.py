@@ -569,7 +569,7 @@ class CoreDriver(BaseDriver):
             if not error.value.partition("): ")[2].lower().startswith("login failed"):
                 raise  # e.g. "User has no default API key"
             raise self._login_failed(
-                error, email, "the e-mail address or the password is wrong"
+                error, email, "the e-mail address or the password is incorrect"
             ) from None
         return _member(data, "apikey", method, str, allow_empty=False)
 

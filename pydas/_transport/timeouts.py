@@ -51,7 +51,10 @@ class Timeout:
     :raises TypeError: for a value that is not a number.
     :raises ValueError: for zero, a negative, an infinite or a NaN value.
 
-    Equality and hashing compare the four fields; instances are immutable.
+    Instances are immutable. They compare equal to a :class:`Timeout` with
+    the same four fields, and to the number or ``(connect, read)`` pair they
+    were made from (``Timeout(30) == 30``), so code written for the old forms
+    of the setting keeps working.
     """
 
     __slots__ = ("connect", "read", "total", "stall")
@@ -126,6 +129,11 @@ class Timeout:
         return (self.connect, self.read, self.total, self.stall)
 
     def __eq__(self, other: object) -> bool:
+        if isinstance(other, (int, float, tuple)) and not isinstance(other, bool):
+            try:
+                other = Timeout.coerce(other)
+            except (TypeError, ValueError):
+                return False
         if not isinstance(other, Timeout):
             return NotImplemented
         return self._fields() == other._fields()
