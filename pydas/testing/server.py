@@ -780,6 +780,17 @@ class MidasServer:
             public_folder_id=str(children["Public"]),
         )
 
+    def default_api_key(self, email: str) -> str:
+        """Return the ``Default`` API key of an existing user.
+
+        :param email: the user's e-mail.
+        :returns: the key (``""`` if the user has none).
+        :raises ValueError: for an unknown user.
+        """
+        with self._transaction():
+            model = Model(self.store)
+            return model.default_api_key(self._user_row(model, email)["user_id"]) or ""
+
     def create_api_key(self, email: str, application: str, lifetime_minutes: int = 100) -> str:
         """Create an API key of a user for an application.
 
