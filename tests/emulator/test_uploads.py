@@ -13,7 +13,7 @@ import requests
 
 from pydas import exceptions
 from pydas.drivers import CoreDriver
-from pydas.testing.model import Model
+from pydas.testing.backend.items import Items
 
 
 def _put(api, upload_token, name, body, length=None, **params):
@@ -171,7 +171,7 @@ def test_an_item_deleted_during_its_upload_gets_an_error_and_keeps_nothing(midas
     assert answer.endswith(b'{"code":"-150","data":"","message":"Unable to find item",'
                            b'"stat":"fail"}')
     assert api.ok("midas.upload.getoffset", uploadtoken=token) == {"offset": ""}
-    assert midas_server.store.all("SELECT * FROM itemrevision") == []
+    assert midas_server.store.db.all("SELECT * FROM itemrevision") == []
 
 
 def test_resume_through_the_driver_after_a_cut_connection(midas_server, jane, jane_token,
@@ -230,7 +230,7 @@ def test_multipart_mode(api, midas_server, jane, jane_token, monkeypatch):
     assert answer["stat"] == "ok", answer
     assert _revisions(api, jane_token, item) == [("1", ["real.txt"], "")]
     assert os.listdir(midas_server.store.upload_dir) == [token.replace("/", "_")]
-    monkeypatch.setattr(Model, "create_revision", lambda *args: 1 / 0)
+    monkeypatch.setattr(Items, "create_revision", lambda *args: 1 / 0)
     broken = requests.post(f"{api.url}/api/json", params=query,
                            files={"file": ("real.txt", b"multi")}, data={"file": "1"}, timeout=10)
     assert broken.status_code == 500

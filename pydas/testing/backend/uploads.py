@@ -16,12 +16,15 @@ bytes it had already received land in the file a little later, so a
 """
 
 import contextlib
+import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, Optional, Set
+from typing import Any, Dict, Iterator, Optional, Set, Tuple
 
-from pydas.testing.values import random_string
+from pydas.testing.answers import ApiError
+from pydas.testing.backend.files import CHUNK_SIZE, md5_of_file
+from pydas.testing.backend.values import random_string
 
 __all__ = ["Uploads"]
 
@@ -106,6 +109,16 @@ class Uploads:
                 if state.users == 0 and not state.late:
                     self._tokens.pop(upload_token, None)
 
+    @staticmethod
+    def is_open(path: str) -> bool:
+        """Tell whether a token's file still exists (the token is valid)."""
+        return os.path.isfile(path)
+
+    @staticmethod
+    def discard(path: str) -> None:
+        """Remove a token's file: the token is spent without a bitstream."""
+        os.remove(path)
+
     def offset(self, upload_token: str) -> Optional[int]:
         """Return the size of a token's file (waiting for a running ``perform``).
 
@@ -116,6 +129,38 @@ class Uploads:
             if path is None or not os.path.isfile(path):
                 return None
             return os.path.getsize(path)
+
+    def receive(self, path: str, body: Any, length: int) -> Tuple[str, int]:
+        """Append a request body to a token's file until it holds ``length`` bytes.
+
+        The caller holds the token (:meth:`exclusive`). Reads are capped at the
+        missing byte count, except the first read of a resumed upload, which
+        takes a whole block: surplus bytes there are appended, as on the real
+        server. A one-byte body ``0`` counts as no body (a PHP quirk).
+
+        :param path: the token's file.
+        :param body: the request body (``read(size)``), or ``None``.
+        :param length: the announced total size.
+        :returns: MD5 and size of the completed file (hashed while streaming when the
+            upload started at byte 0, otherwise afterwards).
+        :raises ApiError: -105 when the body ended early (the bytes received are kept).
+        """
+        start = os.path.getsize(path)
+        digest = hashlib.md5() if start == 0 else None
+        size = start
+        with open(path, "ab") as handle:
+            while body is not None and size < length:
+                overshoot = start > 0 and size == start
+                block = body.read(CHUNK_SIZE if overshoot else min(CHUNK_SIZE, length - size))
+                if not block or (length == 1 and start == 0 and block == b"0"):
+                    break
+                handle.write(block)
+                size += len(block)
+                if digest is not None:
+                    digest.update(block)
+        if size < length:
+            raise ApiError(-105, f"Failed to upload file - {size}/{length} bytes transferred")
+        return md5_of_file(path) if digest is None else (digest.hexdigest(), size)
 
     def write_later(self, upload_token: str, data: bytes, seconds: float) -> None:
         """Append ``data`` to a token's file after ``seconds``, or before its next ``perform``.
