@@ -13,9 +13,9 @@ These are the functions of the manual's quick start::
     Uploading Item from myfiles/file1.txt
     Uploading Item from myfiles/file2.txt
 
-The login is kept in :mod:`pydas.session`. The transfers themselves are done
-by :mod:`pydas._transfer`; this module resolves server paths such as
-``/users/Jane_Doe/Private/myfiles`` and keeps the token fresh.
+The login is kept in :mod:`pydas.session`. The transfers themselves, and the
+resolution of server paths such as ``/users/Jane_Doe/Private/myfiles``, are
+done by :mod:`pydas._transfer`; this module keeps the token fresh.
 """
 
 from __future__ import annotations
@@ -24,10 +24,9 @@ import getpass
 import logging
 import os
 import threading
-import unicodedata
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
-from pydas import _transfer, exceptions, session
+from pydas import _transfer, credentials, exceptions, session
 from pydas.core import Communicator
 
 __all__ = [
@@ -37,6 +36,8 @@ __all__ = [
     "TransferError",
     "UnsafePathError",
     "login",
+    "login_with",
+    "login_refused",
     "renew_token",
     "verify_credentials",
     "upload",
@@ -70,41 +71,79 @@ def login(
     api_key: Optional[str] = None,
     application: str = "Default",
     url: Optional[str] = None,
-    verify_ssl_certificate: bool = True,
+    verify_ssl_certificate: Union[bool, str] = True,
 ) -> str:
     """Log in to a Midas server and remember the login for the other functions.
 
-    Whatever is not given is asked for: ``Server URL:`` and ``Email:`` on the
-    terminal, ``Password:`` without echo when neither a password nor an API
-    key is given. With a password, the account's default API key is fetched
-    first (and ``application`` is ``Default``). When the server asks for a
-    second factor, the ``One-Time Password:`` is asked for too.
+    What is not given is looked up in the order of :mod:`pydas.credentials`:
+    the ``MIDAS_*`` environment variables, the login stored by ``pydas login``,
+    ``~/.netrc``, and last a prompt: ``Server URL:`` and ``Email:`` on the
+    terminal, ``Password:`` without echo. With a password, the account's
+    default API key is fetched first (and ``application`` is ``Default``).
+    When the server asks for a second factor, the ``One-Time Password:`` is
+    asked for too.
 
     :param email: the account's e-mail address
     :param password: the account's password (not stored)
     :param api_key: an API key, used instead of the password
     :param application: the application name the API key belongs to
+        (``Default`` lets ``MIDAS_APPLICATION`` or the stored login choose)
     :param url: the server URL, e.g. ``https://host/midas``
-    :param verify_ssl_certificate: whether to check the server's TLS certificate
+    :param verify_ssl_certificate: whether to check the server's TLS
+        certificate, or the path of a CA bundle to check it with (``True``
+        lets ``MIDAS_CA_BUNDLE``, ``MIDAS_NO_VERIFY`` or the configuration
+        file choose)
     :returns: the API token
     :raises ValueError: if the URL does not start with ``http://`` or ``https://``
     :raises pydas.exceptions.PydasException: when the server refuses the login
     """
-    if url is None:
-        url = input("Server URL: ").strip()
-    if not url.lower().startswith(("http://", "https://")):
-        raise ValueError(f"the server URL must start with http:// or https://, not {url!r}")
-    if email is None:
-        email = input("Email: ").strip()
-    communicator = Communicator(url)
+    no_verify: Optional[bool] = None
+    ca_bundle: Optional[str] = None
+    if isinstance(verify_ssl_certificate, str):
+        ca_bundle = verify_ssl_certificate
+    elif not verify_ssl_certificate:
+        no_verify = True
+    found = credentials.resolve(
+        url=url,
+        email=email,
+        api_key=api_key,
+        password=password,
+        application=None if application == "Default" else application,
+        ca_bundle=ca_bundle,
+        no_verify=no_verify,
+    )
+    return login_with(found)
+
+
+def login_with(found: credentials.Login) -> str:
+    """Log in with credentials already gathered by :func:`pydas.credentials.resolve`.
+
+    A ``.netrc`` secret is tried as an API key first and, if the server
+    refuses it, as the account's password.
+
+    :param found: the login to use
+    :returns: the API token (the login is remembered as by :func:`login`)
+    :raises pydas.exceptions.PydasException: when the server refuses the login
+    """
+    communicator = Communicator(found.url, timeout=found.timeout)
     try:
-        communicator.verify_ssl_certificate = verify_ssl_certificate
-        if api_key is None:
+        communicator.verify_ssl_certificate = found.verify
+        api_key, application = found.api_key, found.application
+        token = None
+        if api_key is not None:
+            try:
+                token = _token_from_api_key(communicator, found.email, api_key, application)
+            except exceptions.PydasException as error:
+                if not (found.secret_may_be_password and login_refused(error)):
+                    raise
+                found.password, api_key = api_key, None
+        if token is None:
+            password = found.password
             if password is None:
                 password = getpass.getpass("Password: ")
-            api_key = communicator.get_default_api_key(email, password)
+            api_key = communicator.get_default_api_key(found.email, password)
             application = "Default"
-        token = _token_from_api_key(communicator, email, api_key, application)
+            token = _token_from_api_key(communicator, found.email, api_key, application)
     except BaseException:
         communicator.close()
         raise
@@ -112,12 +151,26 @@ def login(
         session.communicator.close()
     session.communicator = communicator
     session.url = communicator.url
-    session.verify_ssl_certificate = verify_ssl_certificate
-    session.email = email
+    session.verify_ssl_certificate = found.verify is not False
+    session.email = found.email
     session.api_key = api_key
     session.application = application
     session.token = token
     return token
+
+
+def login_refused(error: BaseException) -> bool:
+    """Whether an error is the server refusing the credentials of a login.
+
+    Midas says so with code 0 at ``midas.login`` (wrong API key) and code -150
+    at ``midas.login`` or ``midas.user.apikey.default`` (unknown e-mail, wrong
+    password).
+
+    :param error: the exception raised while logging in
+    """
+    return isinstance(
+        error, (exceptions.ServerCheckFailed, exceptions.InvalidParameter)
+    ) and getattr(error, "method", None) in ("midas.login", "midas.user.apikey.default")
 
 
 def _token_from_api_key(communicator: Any, email: str, api_key: str, application: str) -> str:
@@ -226,113 +279,25 @@ def allow_existing_download_paths() -> None:
     session.existing_download_paths_allowed = True
 
 
-# ---------------------------------------------------------------------------
-# Server paths
-
-
-def _split(path: str) -> List[str]:
-    """The names of a server path, in the form :func:`_transfer.name_key` gives server names."""
-    return [unicodedata.normalize("NFC", part) for part in path.split("/") if part]
-
-
-def _find_user(remote: _transfer.Remote, owner: str) -> Dict[str, Any]:
-    """Find the user named ``<first>_<last>``, trying every ``_`` as the separator."""
-    communicator = remote.communicator
-    for index, character in enumerate(owner):
-        if character != "_" or index == 0 or index == len(owner) - 1:
-            continue
-        user = communicator.get_user_by_name(owner[:index], owner[index + 1 :])
-        if user:
-            return user
-    raise PathNotFound(f"no user named {owner!r} (expected <firstname>_<lastname>)")
-
-
-def _descend(
-    remote: _transfer.Remote, path: str, folder: Dict[str, Any], parts: List[str]
-) -> Tuple[str, Dict[str, Any]]:
-    """Follow ``parts`` down from ``folder``; the last part may name an item."""
-    communicator = remote.communicator
-    for position, part in enumerate(parts):
-        folder_id = folder["folder_id"]
-        children = remote.call(communicator.folder_children, folder_id)
-        for child in children.get("folders") or []:
-            if _transfer.name_key(child["name"]) == part:
-                folder = child
-                break
-        else:
-            if position == len(parts) - 1:
-                for item in children.get("items") or []:
-                    if _transfer.name_key(item["name"]) == part:
-                        return "item", item
-            raise PathNotFound(
-                f"server path {path!r} does not exist (or you may not read it): "
-                f"no {part!r} in {_transfer.repair_text(folder.get('name', folder_id))!r}"
-            )
-    return "folder", folder
-
-
-def _community_by_name(token: str, communicator: Any, name: str) -> Dict[str, Any]:
-    return communicator.get_community_by_name(name, token)
-
-
-def _folder_by_id(remote: _transfer.Remote, folder_id: Any) -> Dict[str, Any]:
-    communicator = remote.communicator
-    return remote.call(communicator.folder_get, folder_id)
-
-
-def _resolve(remote: _transfer.Remote, path: str) -> Tuple[str, Dict[str, Any]]:
-    """Resolve a server path to ``("folder", folder)`` or ``("item", item)``.
-
-    Accepted forms: ``/users/<first>_<last>/...``, ``/communities/<name>/...``
-    and ``<home folder>/...`` (``Private``, ``Public``, ... of the logged-in user).
-
-    :raises PathNotFound: naming the path, when it does not resolve
-    """
-    parts = _split(path)
-    communicator = remote.communicator
-    if path.startswith("/"):
-        if len(parts) < 2 or parts[0] not in ("users", "communities"):
-            raise PathNotFound(
-                f"server path {path!r} does not exist: absolute paths start with "
-                "/users/<first>_<last> or /communities/<name>"
-            )
-        if parts[0] == "users":
-            root_id = _find_user(remote, parts[1])["folder_id"]
-        else:
-            name = parts[1]
-            try:
-                community = remote.call(_community_by_name, communicator, name)
-            except (exceptions.InvalidPolicy, exceptions.InvalidParameter):
-                raise PathNotFound(
-                    f"server path {path!r} does not exist: no community {name!r}"
-                ) from None
-            root_id = community["folder_id"]
-        rest = parts[2:]
-        if not rest:
-            try:
-                return "folder", _folder_by_id(remote, root_id)
-            except exceptions.InvalidPolicy:
-                raise PathNotFound(f"you may not read server path {path!r}") from None
-        return _descend(remote, path, {"folder_id": root_id, "name": parts[1]}, rest)
-    if not parts:
-        raise PathNotFound("empty server path")
-    home = remote.call(communicator.list_user_folders)
-    for folder in home:
-        if _transfer.name_key(folder["name"]) == parts[0]:
-            return _descend(remote, path, folder, parts[1:])
-    names = ", ".join(repr(_transfer.repair_text(folder["name"])) for folder in home)
-    raise PathNotFound(f"server path {path!r} does not exist: your home folders are {names}")
-
-
-def _destination_folder(remote: _transfer.Remote, destination: str) -> Any:
-    kind, resource = _resolve(remote, destination)
-    if kind != "folder":
-        raise PathNotFound(f"destination {destination!r} is an item, not a folder")
-    return resource["folder_id"]
-
 
 # ---------------------------------------------------------------------------
 # Transfers
+
+
+def _options(
+    workers: int, quiet: bool, progress: Optional[bool], **choices: Any
+) -> _transfer.TransferOptions:
+    """The options of one transfer, with the callbacks and settings of the session."""
+    return _transfer.TransferOptions(
+        workers=workers,
+        quiet=quiet,
+        bar=progress,
+        allow_existing=session.existing_download_paths_allowed,
+        item_upload_callbacks=tuple(session.item_upload_callbacks),
+        item_download_callbacks=tuple(session.item_download_callbacks),
+        folder_download_callbacks=tuple(session.folder_download_callbacks),
+        **choices,
+    )
 
 
 def upload(
@@ -373,23 +338,21 @@ def upload(
     """
     _start(workers)
     entries, skipped = _transfer.scan(file_pattern)
-    reporter = _transfer.Reporter(quiet=quiet, progress=progress)
+    options = _options(
+        workers,
+        quiet,
+        progress,
+        reuse_existing=reuse_existing,
+        leaf_folders_as_items=leaf_folders_as_items,
+    )
+    reporter = _transfer.Reporter(quiet=quiet, bar=progress)
     try:
         for line in skipped:
             reporter.warn(line)
         remote = _remote()
-        folder_id = _destination_folder(remote, destination)
+        folder_id = _transfer.destination_folder(remote, destination)
         try:
-            _transfer.upload_entries(
-                remote,
-                entries,
-                folder_id,
-                reuse_existing=reuse_existing,
-                leaf_folders_as_items=leaf_folders_as_items,
-                callbacks=list(session.item_upload_callbacks),
-                reporter=reporter,
-                workers=workers,
-            )
+            _transfer.upload_entries(remote, entries, folder_id, options, reporter)
         except exceptions.InvalidPolicy as error:
             raise type(error)(
                 f"{error} (uploading into {destination!r})",
@@ -433,8 +396,8 @@ def download(
     """
     _start(workers)
     remote = _remote()
-    kind, resource = _resolve(remote, server_path)
-    return _download(remote, kind, resource, local_path, workers, quiet, progress)
+    kind, resource = _transfer.resolve(remote, server_path)
+    return _download(remote, kind, resource, local_path, _options(workers, quiet, progress))
 
 
 def _download(
@@ -442,33 +405,15 @@ def _download(
     kind: str,
     resource: Dict[str, Any],
     local_path: str,
-    workers: int,
-    quiet: bool,
-    progress: Optional[bool],
+    options: _transfer.TransferOptions,
 ) -> str:
     """Download a resolved folder or item into ``local_path`` (created if missing)."""
     os.makedirs(local_path, exist_ok=True)
-    reporter = _transfer.Reporter(quiet=quiet, progress=progress)
+    reporter = _transfer.Reporter(quiet=options.quiet, bar=options.bar)
     try:
         if kind == "item":
-            return _transfer.download_item(
-                remote,
-                resource,
-                local_path,
-                allow_existing=session.existing_download_paths_allowed,
-                item_callbacks=list(session.item_download_callbacks),
-                reporter=reporter,
-            )
-        return _transfer.download_folder(
-            remote,
-            resource,
-            local_path,
-            allow_existing=session.existing_download_paths_allowed,
-            item_callbacks=list(session.item_download_callbacks),
-            folder_callbacks=list(session.folder_download_callbacks),
-            reporter=reporter,
-            workers=workers,
-        )
+            return _transfer.download_item(remote, resource, local_path, options, reporter)
+        return _transfer.download_folder(remote, resource, local_path, options, reporter)
     finally:
         reporter.close()
 
@@ -495,5 +440,5 @@ def download_folder_recursive(
     """
     _start(workers)
     remote = _remote()
-    return _download(remote, "folder", _folder_by_id(remote, folder_id), path, workers, quiet,
-                     progress)
+    folder = _transfer.folder_by_id(remote, folder_id)
+    return _download(remote, "folder", folder, path, _options(workers, quiet, progress))

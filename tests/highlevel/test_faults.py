@@ -4,11 +4,11 @@ import os
 import random
 
 import pytest
-from highlevel_helpers import md5, methods, server_tree
+from support.servertree import md5, methods, server_tree
 
 import pydas
-from pydas import _transfer
-from pydas._transfer import TransferError
+from pydas._transfer.send import MAX_ATTEMPTS
+from pydas.exceptions import TransferError
 
 DATA = random.Random(7).randbytes(1024 * 1024)
 
@@ -77,17 +77,18 @@ def test_an_upload_that_keeps_failing_is_reported(logged_in, source, midas_serve
 def test_a_corrupted_delivery_is_fetched_again(logged_in, source, tmp_path, monkeypatch,
                                                midas_server):
     pydas.upload(str(source), quiet=True)
-    real_open = _transfer._open_bitstream
+    communicator = pydas.session.communicator
+    real_open = communicator.download_bitstream
     deliveries = []
 
-    def corrupt_first(*args):
-        name, chunks = real_open(*args)
+    def corrupt_first(*args, **kwargs):
+        name, chunks = real_open(*args, **kwargs)
         deliveries.append(name)
         if len(deliveries) > 1:
             return name, chunks
         return name, (bytes(len(chunk)) for chunk in chunks)
 
-    monkeypatch.setattr(_transfer, "_open_bitstream", corrupt_first)
+    monkeypatch.setattr(communicator, "download_bitstream", corrupt_first)
     pydas.download("Private/blob.bin", str(tmp_path / "target"), quiet=True)
     assert len(deliveries) == 2
     assert (tmp_path / "target" / "blob.bin").read_bytes() == DATA
@@ -110,7 +111,7 @@ def test_a_lone_zero_byte_file_fails_with_an_explanation(logged_in, tmp_path, mi
     (tmp_path / "flag.txt").write_bytes(b"0")
     with pytest.raises(TransferError, match="single character '0'"):
         pydas.upload(str(tmp_path / "flag.txt"), quiet=True)
-    assert methods(midas_server).count("midas.upload.perform") == _transfer.MAX_ATTEMPTS
+    assert methods(midas_server).count("midas.upload.perform") == MAX_ATTEMPTS
 
 
 def test_an_upload_survives_a_cut_while_asking_for_the_offset(logged_in, source, midas_server,

@@ -4,7 +4,7 @@ import logging
 import os
 import tracemalloc
 
-from highlevel_helpers import write_tree
+from support.servertree import write_tree
 
 import pydas
 

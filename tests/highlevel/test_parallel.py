@@ -2,7 +2,7 @@
 
 import collections
 
-from highlevel_helpers import local_tree, server_tree, write_tree
+from support.servertree import local_tree, server_tree, write_tree
 
 import pydas
 

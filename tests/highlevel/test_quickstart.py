@@ -2,7 +2,7 @@
 
 import getpass
 
-from highlevel_helpers import md5, methods, server_tree, write_tree
+from support.servertree import md5, methods, server_tree, write_tree
 
 import pydas
 

@@ -3,7 +3,7 @@
 import collections
 
 import pytest
-from highlevel_helpers import item_files, md5, methods, server_tree, write_tree
+from support.servertree import item_files, md5, methods, server_tree, write_tree
 
 import pydas
 

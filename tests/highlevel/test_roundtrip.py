@@ -5,7 +5,7 @@ import random
 import stat
 
 import pytest
-from highlevel_helpers import local_tree, md5, write_tree
+from support.servertree import local_tree, md5, write_tree
 
 import pydas
 

@@ -3,10 +3,10 @@
 import os
 
 import pytest
-from highlevel_helpers import local_tree, methods
+from support.servertree import local_tree, methods
 
 import pydas
-from pydas._transfer import UnsafePathError
+from pydas.exceptions import UnsafePathError
 
 EVIL_NAMES = ["../escape.txt", "/abs.txt", "..", ".", "a\\b.txt", "C:drive.txt", "sub/../../x"]
 

@@ -3,9 +3,10 @@
 import getpass
 
 import pytest
-from highlevel_helpers import md5, methods, server_tree, write_tree
+from support.servertree import md5, methods, server_tree, write_tree
 
 import pydas
+from pydas import _transfer
 from pydas.api import LocalInputError, NotLoggedIn, PathNotFound
 
 
@@ -224,14 +225,14 @@ def test_an_expired_token_is_renewed_once_during_a_download(logged_in, tmp_path,
     write_tree(tmp_path, {"data/a.txt": b"a", "data/b.txt": b"b"})
     monkeypatch.chdir(tmp_path)
     pydas.upload("data", quiet=True)
-    resolve = pydas.api._resolve
+    resolve = _transfer.resolve
 
     def resolve_then_expire(remote, path):
         found = resolve(remote, path)
         midas_server.expire_tokens(midas_user.email)
         return found
 
-    monkeypatch.setattr(pydas.api, "_resolve", resolve_then_expire)
+    monkeypatch.setattr(_transfer, "resolve", resolve_then_expire)
     midas_server.clear_request_log()
     pydas.download("Private/data", str(tmp_path / "copy"), quiet=True, workers=2)
     assert methods(midas_server).count("midas.login") == 1

@@ -1,4 +1,4 @@
-"""Helpers of the high-level tests: local and server trees, the request log."""
+"""Local and server trees and the request log, as the transfer tests compare them."""
 
 import hashlib
 import os

@@ -1,0 +1,230 @@
+"""Uploads: local trees become server folders and items.
+
+Folders are created in order by the calling thread; each item (a file, or a
+leaf directory with ``leaf_folders_as_items``) is one job for the
+:class:`~pydas._transfer.runner.Runner`. With ``reuse_existing`` each server
+folder is listed once and existing folders and items are reused: unchanged
+files send nothing, changed files become a new revision. The bytes of one
+file are sent by :mod:`pydas._transfer.send`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, List, Optional, Sequence
+
+from pydas import exceptions
+from pydas._transfer.local import LocalDirectory, LocalFile, totals
+from pydas._transfer.names import name_key
+from pydas._transfer.options import Transfer, TransferOptions
+from pydas._transfer.progress import Reporter
+from pydas._transfer.remote import Remote, head_revision
+from pydas._transfer.runner import Runner
+from pydas._transfer.send import send_file
+from pydas._transfer.verify import file_md5, matches
+
+__all__ = ["upload_entries"]
+
+
+class _Listing:
+    """The children of one server folder, by (repaired) name."""
+
+    def __init__(self, children: Optional[Dict[str, Any]] = None) -> None:
+        children = children or {}
+        self.folders = {name_key(f["name"]): f for f in children.get("folders") or []}
+        self.items = {name_key(i["name"]): i for i in children.get("items") or []}
+
+
+def _bitstreams_by_name(item: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    revision = head_revision(item)
+    if revision is None:
+        return {}
+    return {name_key(b["name"]): b for b in revision.get("bitstreams") or []}
+
+
+class _Uploader:
+    def __init__(self, transfer: Transfer) -> None:
+        self.transfer = transfer
+        self.remote = transfer.remote
+        self.communicator = transfer.communicator
+        self.reporter = transfer.reporter
+        self.options = transfer.options
+        self._callback_lock = threading.Lock()
+
+    # -- tree --------------------------------------------------------------
+
+    def listing(self, folder_id: Any) -> _Listing:
+        if not self.options.reuse_existing:
+            return _Listing()
+        return _Listing(self.remote.call(self.communicator.folder_children, folder_id=folder_id))
+
+    def entries(self, entries: Sequence[Any], folder_id: Any, listing: _Listing) -> None:
+        runner = self.transfer.runner
+        for entry in entries:
+            if isinstance(entry, LocalFile):
+                self.reporter.status(f"Uploading Item from {entry.path}")
+                runner.submit(self.file_item, entry, folder_id, listing.items.get(entry.key))
+            elif self.options.leaf_folders_as_items and entry.is_leaf:
+                runner.submit(self.directory_item, entry, folder_id, listing.items.get(entry.key))
+            else:
+                self.reporter.status(f"Creating Folder from {entry.path}")
+                existing = listing.folders.get(entry.key)
+                if existing is not None:
+                    child_id = existing["folder_id"]
+                    child_listing = self.listing(child_id)
+                else:
+                    child_id = self.create_folder(entry, folder_id)
+                    child_listing = _Listing()
+                self.entries(entry.entries, child_id, child_listing)
+
+    def create_folder(self, local: LocalDirectory, parent_id: Any) -> Any:
+        try:
+            folder = self.remote.call(
+                self.communicator.create_folder,
+                name=local.name,
+                parent_id=parent_id,
+                reuse_existing=self.options.reuse_existing,
+            )
+        except exceptions.InvalidParameter as error:
+            if "already exists" not in str(error):
+                raise
+            raise type(error)(
+                f"the destination already holds a folder named {local.name!r}; "
+                "pass reuse_existing=True to upload into it",
+                method=error.method,
+                code=error.code,
+                response=error.response,
+            ) from None
+        return folder["folder_id"]
+
+    # -- items -------------------------------------------------------------
+
+    def create_item(self, name: str, folder_id: Any) -> Any:
+        item = self.remote.call(self.communicator.create_item, name=name, parent_id=folder_id)
+        return item["item_id"]
+
+    def existing_bitstreams(self, item_id: Any) -> Dict[str, Dict[str, Any]]:
+        return _bitstreams_by_name(self.remote.call(self.communicator.item_get, item_id=item_id))
+
+    def item_done(self, item_id: Any) -> None:
+        callbacks = self.options.item_upload_callbacks
+        if not callbacks:
+            return
+        with self._callback_lock:
+            for callback in callbacks:
+                callback(self.communicator, self.remote.token, item_id)
+
+    def file_item(self, local: LocalFile, folder_id: Any, existing: Optional[Dict]) -> None:
+        if existing is None:
+            item_id = self.create_item(local.name, folder_id)
+            self.add_file(item_id, local, file_md5(local.path))
+        else:
+            item_id = existing["item_id"]
+            self.update_files(item_id, [local])
+        self.item_done(item_id)
+
+    def directory_item(
+        self, local: LocalDirectory, folder_id: Any, existing: Optional[Dict]
+    ) -> None:
+        self.reporter.status(f"Creating Item from {local.path}.")
+        files = local.files
+        if existing is None:
+            item_id = self.create_item(local.name, folder_id)
+            for index, entry in enumerate(files, 1):
+                self.reporter.status(
+                    f"Uploading Bitstream from {entry.path} ({index} of {len(files)})"
+                )
+                self.add_file(item_id, entry, file_md5(entry.path))
+        else:
+            item_id = existing["item_id"]
+            self.update_files(item_id, files, numbered=True)
+        self.item_done(item_id)
+
+    def update_files(self, item_id: Any, files: List[LocalFile], numbered: bool = False) -> None:
+        """Bring the head revision of an existing item up to date with ``files``.
+
+        Unchanged files send nothing. If any file changed, a new revision is
+        made: the first changed file starts it, every other file is added to
+        it (unchanged ones by checksum, so without their bytes).
+        """
+        on_server = self.existing_bitstreams(item_id)
+        digests = [file_md5(entry.path) for entry in files]
+        changed = [
+            index
+            for index, entry in enumerate(files)
+            if entry.key in on_server
+            and not matches(
+                entry.size,
+                digests[index],
+                int(on_server[entry.key].get("sizebytes") or 0),
+                str(on_server[entry.key].get("checksum") or ""),
+            )
+        ]
+        if not changed:
+            for index, entry in enumerate(files):
+                self.bitstream_line(entry, index, len(files), numbered)
+                if entry.key in on_server:
+                    self.reporter.advance(entry.size)
+                    self.reporter.file_done()
+                else:
+                    self.add_file(item_id, entry, digests[index])
+            return
+        first = changed[0]
+        order = [first] + [index for index in range(len(files)) if index != first]
+        for index in order:
+            entry = files[index]
+            self.bitstream_line(entry, index, len(files), numbered)
+            if index == first:
+                self.new_revision(item_id, entry)
+            else:
+                self.add_file(item_id, entry, digests[index])
+
+    def bitstream_line(self, entry: LocalFile, index: int, count: int, numbered: bool) -> None:
+        if numbered:
+            self.reporter.status(f"Uploading Bitstream from {entry.path} ({index + 1} of {count})")
+
+    def new_revision(self, item_id: Any, local: LocalFile) -> None:
+        upload_token = self.remote.call(
+            self.communicator.generate_upload_token, item_id=item_id, filename=local.name
+        )
+        send_file(self.transfer, upload_token, local, new_revision=True)
+
+    def add_file(self, item_id: Any, local: LocalFile, checksum: str) -> None:
+        upload_token = self.remote.call(
+            self.communicator.generate_upload_token,
+            item_id=item_id,
+            filename=local.name,
+            checksum=checksum,
+        )
+        if upload_token == "":
+            # the server already holds this content and has added the bitstream
+            self.reporter.advance(local.size)
+            self.reporter.file_done()
+            return
+        send_file(self.transfer, upload_token, local)
+
+
+def upload_entries(
+    remote: Remote,
+    entries: Sequence[Any],
+    folder_id: Any,
+    options: TransferOptions,
+    reporter: Reporter,
+) -> None:
+    """Upload scanned local entries into a server folder.
+
+    :param remote: the connection and token
+    :param entries: the result of :func:`pydas._transfer.local.scan`
+    :param folder_id: the server folder receiving the entries
+    :param options: the choices of the transfer
+    :param reporter: where status lines and progress go
+    """
+    nbytes, nfiles = totals(entries)
+    reporter.expect(nbytes, nfiles)
+    runner = Runner(options.workers)
+    uploader = _Uploader(Transfer(remote, options, reporter, runner))
+    try:
+        uploader.entries(entries, folder_id, uploader.listing(folder_id))
+        runner.wait()
+    finally:
+        runner.close()

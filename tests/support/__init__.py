@@ -1,0 +1,1 @@
+"""Helpers shared by the test directories (plain modules, imported as ``support.x``)."""
