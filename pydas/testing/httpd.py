@@ -301,6 +301,16 @@ class _Output:
         self._wfile.write(data)
         return len(data)
 
+    @property
+    def whole(self) -> bool:
+        """Whether the answer may be sent whole (no response cut is armed)."""
+        return self._cut_after is None
+
+    def count(self, size: int) -> None:
+        """Account for body bytes written directly to the socket."""
+        self.sent += size
+        self._record.response_bytes = self.sent
+
     def flush(self) -> None:
         self._wfile.flush()
 
@@ -331,6 +341,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
     server: "HTTPServer"
+    _headers_buffer: List[bytes]  # BaseHTTPRequestHandler's pending header lines
 
     def version_string(self) -> str:
         return "Apache"
@@ -532,10 +543,20 @@ class _Handler(BaseHTTPRequestHandler):
         if close:
             self.send_header("Connection", "close")
             self.close_connection = True
-        self.end_headers()
         if self.command == "HEAD":
+            self.end_headers()
             self.wfile.flush()
             return
+        if response.stream is None and self._out.whole:
+            # Headers and body in one write: one segment, one wake-up of the client.
+            self._headers_buffer.append(b"\r\n")
+            self._headers_buffer.append(response.body)
+            self._out.count(len(response.body))
+            self.flush_headers()
+            if response.after is not None:
+                response.after()
+            return
+        self.end_headers()
         if response.stream is None:
             if response.body:
                 self._out.write(response.body)

@@ -33,6 +33,12 @@ class Folders:
         """Return the folder with this id, or ``None``."""
         return self.db.one(f"{FOLDER_ROWS} WHERE f.folder_id = ?", (folder_id,))
 
+    def get_for(self, folder_id: int, caller: Caller) -> Optional[Row]:
+        """Return the folder with this id and the caller's ``level`` on it, or ``None``."""
+        expression, values = self.backend.policies.level_sql("folder", "f", caller)
+        select = FOLDER_ROWS.replace(" FROM folder f", f", {expression} AS level FROM folder f")
+        return self.db.one(f"{select} WHERE f.folder_id = ?", (*values, folder_id))
+
     def reload(self, folder_id: int) -> Row:
         """Return the folder with this id as it is now (it must exist)."""
         row = self.get(folder_id)

@@ -61,6 +61,12 @@ class Items:
         """Return the item with this id, or ``None``."""
         return self.db.one(f"{ITEM_ROWS} WHERE i.item_id = ?", (item_id,))
 
+    def get_for(self, item_id: int, caller: Caller) -> Optional[Row]:
+        """Return the item with this id and the caller's ``level`` on it, or ``None``."""
+        expression, values = self.backend.policies.level_sql("item", "i", caller)
+        select = ITEM_ROWS.replace(" FROM item i", f", {expression} AS level FROM item i")
+        return self.db.one(f"{select} WHERE i.item_id = ?", (*values, item_id))
+
     def reload(self, item_id: int) -> Row:
         """Return the item with this id as it is now (it must exist)."""
         row = self.get(item_id)

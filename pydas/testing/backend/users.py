@@ -21,12 +21,16 @@ __all__ = ["Users", "DEFAULT_LIFETIME"]
 #: Token lifetime of the ``Default`` API key, in minutes.
 DEFAULT_LIFETIME = 100
 
+_USER_WITH_GROUPS = (
+    "SELECT u.*, (SELECT group_concat(group_id) FROM group_user g WHERE g.user_id = u.user_id) "
+    "AS group_list FROM user u"
+)
 #: The user of a valid token, with the ids of its groups as text.
 _USER_OF_TOKEN = (
-    "SELECT u.*, (SELECT group_concat(group_id) FROM group_user g WHERE g.user_id = u.user_id) "
-    "AS group_list FROM token t JOIN user u ON u.user_id = t.user_id "
+    f"{_USER_WITH_GROUPS} JOIN token t ON u.user_id = t.user_id "
     "WHERE t.token = ? AND t.expires > ?"
 )
+_USER_BY_ID = f"{_USER_WITH_GROUPS} WHERE u.user_id = ?"
 
 
 class Users:
@@ -77,17 +81,18 @@ class Users:
         """
         if token is None:
             return ANONYMOUS
-        row = self.db.one(_USER_OF_TOKEN, (token, time.time()))
+        return self._caller(self.db.one(_USER_OF_TOKEN, (token, time.time())))
+
+    def caller_by_id(self, user_id: int) -> Optional[Caller]:
+        """Return the user with this id as a caller (with its groups), or ``None``."""
+        return self._caller(self.db.one(_USER_BY_ID, (user_id,)))
+
+    @staticmethod
+    def _caller(row: Optional[Row]) -> Optional[Caller]:
         if row is None:
             return None
         groups = [int(text) for text in (row["group_list"] or "").split(",") if text]
         return Caller(row, (ANONYMOUS_GROUP, *groups))
-
-    def caller_of(self, user: Row) -> Caller:
-        """Return a user as a caller (with its groups)."""
-        groups = self.db.all("SELECT group_id FROM group_user WHERE user_id = ?",
-                             (user["user_id"],))
-        return Caller(user, (ANONYMOUS_GROUP, *(int(row["group_id"]) for row in groups)))
 
     def check_password(self, user: Row, password: str) -> bool:
         """Tell whether a password is the user's."""

@@ -31,9 +31,8 @@ def readable_item(ctx: Context, item_id: Any, level: int = READ, message: str = 
 
     :raises ApiError: -151 with ``message`` otherwise (or for no such item).
     """
-    backend = ctx.backend
-    item = backend.items.get(as_int(item_id))
-    if item is None or backend.policies.level("item", item["item_id"], ctx.caller()) < level:
+    item = ctx.backend.items.get_for(as_int(item_id), ctx.caller())
+    if item is None or item["level"] < level:
         raise ApiError(-151, message)
     return item
 
@@ -44,10 +43,8 @@ def readable_folder(ctx: Context, folder_id: Any, level: int = READ,
 
     :raises ApiError: -151 with ``message`` otherwise (or for no such folder).
     """
-    backend = ctx.backend
-    folder = backend.folders.get(as_int(folder_id))
-    if folder is None or backend.policies.level("folder", folder["folder_id"],
-                                                ctx.caller()) < level:
+    folder = ctx.backend.folders.get_for(as_int(folder_id), ctx.caller())
+    if folder is None or folder["level"] < level:
         raise ApiError(-151, message)
     return folder
 
@@ -61,12 +58,11 @@ def writable_item(ctx: Context, item_id: Any) -> Row:
 
     :raises ApiError: 0 for no such item, -151 without Write (or anonymously).
     """
-    backend = ctx.backend
-    item = backend.items.get(as_int(item_id))
+    caller = ctx.caller()
+    item = ctx.backend.items.get_for(as_int(item_id), caller)
     if item is None:
         raise ApiError(0, _ITEM_POLICY_ERROR)
-    caller = ctx.caller()
-    if caller.user is None or backend.policies.level("item", item["item_id"], caller) < WRITE:
+    if caller.user is None or item["level"] < WRITE:
         raise ApiError(-151, _NO_WRITE)
     return item
 
@@ -76,11 +72,10 @@ def writable_destination(ctx: Context) -> Row:
 
     :raises ApiError: 0 for no such folder, -151 without Write.
     """
-    backend = ctx.backend
-    destination = backend.folders.get(as_int(ctx.get("dstfolderid")))
+    destination = ctx.backend.folders.get_for(as_int(ctx.get("dstfolderid")), ctx.caller())
     if destination is None:
         raise ApiError(0, FOLDER_POLICY_ERROR)
-    if backend.policies.level("folder", destination["folder_id"], ctx.caller()) < WRITE:
+    if destination["level"] < WRITE:
         raise ApiError(-151, "Invalid policy")
     return destination
 

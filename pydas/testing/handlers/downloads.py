@@ -38,10 +38,10 @@ def _file(backend: Backend, bitstream: Row, name: str, offset: int = 0,
 def _item(backend: Backend, caller: Caller, spec: str) -> Any:
     item_text, _, revision_text = spec.partition(",")
     items = backend.items
-    item = items.get(as_int(item_text))
+    item = items.get_for(as_int(item_text), caller)
     if item is None:
         return ErrorPage(404, f"Item does not exist: {item_text}")
-    if backend.policies.level("item", item["item_id"], caller) < READ:
+    if item["level"] < READ:
         return ErrorPage(403, "You do not have the permission to download this item.")
     if revision_text:
         revision = items.revision(item["item_id"], as_int(revision_text))
@@ -85,10 +85,10 @@ def _folder_entries(backend: Backend, caller: Caller, folder: Row, prefix: str,
 
 
 def _folder(backend: Backend, caller: Caller, folder_text: str) -> Any:
-    folder = backend.folders.get(as_int(folder_text))
+    folder = backend.folders.get_for(as_int(folder_text), caller)
     if folder is None:
         return ErrorPage(404, f"Folder does not exist: {folder_text}")
-    if backend.policies.level("folder", folder["folder_id"], caller) < READ:
+    if folder["level"] < READ:
         return ErrorPage(403, "You do not have the permission to download this folder.")
     owner = backend.folders.owner_name(folder["folder_id"])
     entries: List[ZipEntry] = []

@@ -66,9 +66,10 @@ def folder_create(ctx: Context) -> Any:
         folder_id = folders.create(name, parent_id, ctx.get("description") or "", uuid)
         policies.grant("folder", folder_id, ADMIN, user_id=user["user_id"])
     else:
-        if folders.get(parent_id) is None:
+        parent = folders.get_for(parent_id, caller)
+        if parent is None:
             raise ApiError(-150, "Parent doesn't exist")
-        if policies.level("folder", parent_id, caller) < WRITE:
+        if parent["level"] < WRITE:
             raise ApiError(-151, "Invalid policy")
         sibling = folders.child_named(parent_id, name)
         if sibling is not None:

@@ -76,10 +76,10 @@ def item_create(ctx: Context) -> Any:
     if not name.strip():
         raise ApiError(0, "Name cannot be empty.")
     (parent_id,) = ctx.require("parentid")
-    parent = backend.folders.get(as_int(parent_id))
+    parent = backend.folders.get_for(as_int(parent_id), caller)
     if parent is None:
         raise ApiError(-150, "Parent folder doesn't exist")
-    if backend.policies.level("folder", parent["folder_id"], caller) < WRITE:
+    if parent["level"] < WRITE:
         raise ApiError(-151, "Invalid permissions on parent folder")
     item_id = items.create(name, parent["folder_id"], caller.user_id,
                            ctx.get("description") or "", uuid)
@@ -247,10 +247,10 @@ def link_create(ctx: Context) -> Any:
     if caller.user is None:
         raise ApiError(-151, "Anonymous users may not create a link")
     backend = ctx.backend
-    folder = backend.folders.get(as_int(folder_id))
+    folder = backend.folders.get_for(as_int(folder_id), caller)
     if folder is None:
         raise ApiError(-150, "Folder corresponding to folderid does not exist")
-    if backend.policies.level("folder", folder["folder_id"], caller) < WRITE:
+    if folder["level"] < WRITE:
         raise ApiError(-151, "Invalid policy or folderid")
     parts = urlsplit(url)
     if not parts.scheme or not parts.netloc or not set(url) <= _URL_CHARACTERS:

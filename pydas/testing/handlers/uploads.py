@@ -27,17 +27,17 @@ def upload_generatetoken(ctx: Context) -> Any:
     backend = ctx.backend
     items, policies = backend.items, backend.policies
     if ctx.has("itemid"):
-        item = items.get(as_int(ctx.get("itemid")))
+        item = items.get_for(as_int(ctx.get("itemid")), caller)
         if item is None:
             raise ApiError(0, "Error in parameter itemdao or policy when checking Item policy.")
-        if policies.level("item", item["item_id"], caller) < WRITE:
+        if item["level"] < WRITE:
             raise ApiError(-151, "Invalid policy or itemid")
         item_id = item["item_id"]
     else:
-        folder = backend.folders.get(as_int(ctx.get("folderid")))
+        folder = backend.folders.get_for(as_int(ctx.get("folderid")), caller)
         if folder is None:
             raise ApiError(-150, "Parent folder corresponding to folderid doesn't exist")
-        if policies.level("folder", folder["folder_id"], caller) < WRITE:
+        if folder["level"] < WRITE:
             raise ApiError(-151, "Invalid policy or folderid")
         item_id = items.create(ctx.get("itemname") or filename, folder["folder_id"],
                                user["user_id"], ctx.get("itemdescription") or "")
@@ -80,7 +80,8 @@ def _target_revision(ctx: Context, item_id: int, user_id: int) -> Row:
         revision = items.revision(item_id, as_int(revision_text))
         if revision is None:
             raise ApiError(-150, "Unable to find revision")
-    items.set_changes(revision["itemrevision_id"], changes)
+    if revision["changes"] != changes:
+        items.set_changes(revision["itemrevision_id"], changes)
     return revision
 
 
@@ -90,14 +91,15 @@ def _check_upload(ctx: Context) -> Tuple[str, Row, Row, int]:
         raise ApiError(-153, "POST or PUT method required")
     backend = ctx.backend
     parts = upload_token.split("/")
-    user = backend.users.get(as_int(parts[0])) if parts[0].isdigit() else None
-    if user is None:
+    owner = backend.users.caller_by_id(as_int(parts[0])) if parts[0].isdigit() else None
+    if owner is None or owner.user is None:
         raise ApiError(-150, "Invalid user id from upload token")
-    item = backend.items.get(as_int(parts[1])) if len(parts) > 1 and parts[1].isdigit() else None
+    user = owner.user
+    item = (backend.items.get_for(as_int(parts[1]), owner)
+            if len(parts) > 1 and parts[1].isdigit() else None)
     if item is None:
         raise ApiError(-150, "Unable to find item")
-    owner = backend.users.caller_of(user)
-    if backend.policies.level("item", item["item_id"], owner) < WRITE:
+    if item["level"] < WRITE:
         raise ApiError(-151, "Permission error")
     revision_text = ctx.get("revision")
     if revision_text is not None and revision_text.lower() != "head":
@@ -134,7 +136,7 @@ def upload_perform(ctx: Context) -> Any:
             return item_dict(backend.items.reload(item["item_id"]))
     uploads = backend.uploads
     with uploads.exclusive(upload_token, land_late_bytes=True) as token_path:
-        if token_path is None or not uploads.is_open(token_path):
+        if token_path is None or not uploads.is_open(upload_token):
             raise ApiError(-141, f"Invalid upload token {upload_token}")
         try:
             checksum, size = uploads.receive(token_path, ctx.body, length)
@@ -143,10 +145,11 @@ def upload_perform(ctx: Context) -> Any:
             uploads.write_later(upload_token, late, seconds)
         with backend.write():
             if backend.items.get(item["item_id"]) is None:
-                uploads.discard(token_path)
+                uploads.finish(upload_token, token_path)
                 raise ApiError(-150, "Unable to find item")
             revision = _target_revision(ctx, item["item_id"], user["user_id"])
             path = backend.files.adopt(token_path, checksum)
+            uploads.finish(upload_token)
             backend.items.add_bitstream(revision, ctx.get("filename") or "",
                                         guess_mimetype(ctx.get("filename") or ""), size,
                                         checksum, path)
