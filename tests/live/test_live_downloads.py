@@ -70,42 +70,63 @@ def test_a_bitstream_arrives_whole_from_an_offset_or_under_another_name(live_use
 
 
 @pytest.fixture
-def awkward_bitstream(live_user, scratch, tmp_path):
-    """A bitstream named ``a b&c#d.bin``, and its bytes."""
-    data = os.urandom(64)
-    (tmp_path / "a b&c#d.bin").write_bytes(data)
-    item = live_user.communicator.create_item(live_user.token, "awkward", scratch["folder_id"])
-    live_user.upload(item["item_id"], tmp_path / "a b&c#d.bin")
-    return live_user.head(item["item_id"])["bitstreams"][0]["bitstream_id"], data
+def bitstream_named(live_user, scratch, tmp_path):
+    """``bitstream_named(name)``: the id and bytes of a new bitstream of that name."""
+
+    def make(name):
+        data = os.urandom(64)
+        (tmp_path / name).write_bytes(data)
+        item = live_user.communicator.create_item(live_user.token, "awkward", scratch["folder_id"])
+        live_user.upload(item["item_id"], tmp_path / name)
+        return live_user.head(item["item_id"])["bitstreams"][0]["bitstream_id"], data
+
+    return make
 
 
 @covers("CoreDriver.download_bitstream")
-def test_a_bitstream_with_an_awkward_name_arrives_intact(live_user, awkward_bitstream):
-    bitstream, data = awkward_bitstream
+def test_a_bitstream_with_spaces_and_ampersands_arrives_intact(live_user, bitstream_named):
+    bitstream, data = bitstream_named("a b&c %d+e.bin")
+    _, chunks = live_user.communicator.download_bitstream(bitstream, live_user.token)
+    assert b"".join(chunks) == data
+
+
+HASH_IN_REDIRECT = (
+    "with '#' in the bitstream name, the authToken of the server's redirect is in the URL "
+    "fragment; pydas's session keeps no cookies, so /download/ sees an anonymous caller and "
+    "answers HTTP 500 'Permission denied'. Fix in pydas/_transport (transport helper): rebuild "
+    "the redirect's query (the name runs from '&name=' to '&authToken='), or send name= "
+    "percent-encoded from download_bitstream"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=HASH_IN_REDIRECT)
+@covers("CoreDriver.download_bitstream")
+def test_a_bitstream_with_a_hash_in_its_name_arrives_intact(live_user, bitstream_named):
+    bitstream, data = bitstream_named("notes #2.txt")
     _, chunks = live_user.communicator.download_bitstream(bitstream, live_user.token)
     assert b"".join(chunks) == data
 
 
 NAME_IN_REDIRECT = (
-    "the real server puts the bitstream name raw into its redirect (/download/?...&name=a b&c#d"
-    ".bin&authToken=...), so the name announced is cut at '&' or '#'; download_bitstream should "
+    "the real server puts the bitstream name raw into its redirect (/download/?...&name=a b&c"
+    ".bin&authToken=...), so the name announced is cut at '&'; download_bitstream should "
     "send name= percent-encoded (pydas/drivers.py, transport helper)"
 )
 
 
 @pytest.mark.xfail(strict=True, reason=NAME_IN_REDIRECT)
-def test_the_name_of_a_bitstream_with_an_awkward_name_is_whole(live_user, awkward_bitstream):
-    bitstream, _ = awkward_bitstream
+def test_the_name_of_a_bitstream_with_an_ampersand_is_whole(live_user, bitstream_named):
+    bitstream, _ = bitstream_named("a b&c.bin")
     name, chunks = live_user.communicator.download_bitstream(bitstream, live_user.token)
     chunks.close()
-    assert name == "a b&c#d.bin"
+    assert name == "a b&c.bin"
 
 
 @pytest.mark.xfail(strict=True, reason=NAME_IN_REDIRECT)
-def test_an_awkward_name_asked_for_is_announced_whole(live_user, awkward_bitstream):
-    bitstream, _ = awkward_bitstream
+def test_a_name_with_an_ampersand_asked_for_is_announced_whole(live_user, bitstream_named):
+    bitstream, _ = bitstream_named("plain.bin")
     name, chunks = live_user.communicator.download_bitstream(
-        bitstream, live_user.token, name="x&y#z.bin"
+        bitstream, live_user.token, name="x&y.bin"
     )
     chunks.close()
-    assert name == "x&y#z.bin"
+    assert name == "x&y.bin"

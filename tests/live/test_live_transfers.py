@@ -224,6 +224,12 @@ def test_one_item_downloads_as_its_file_or_as_a_folder_of_its_files(live, live_u
     assert _local(tmp_path / "many" / "series 01") == _local(tree / "series 01")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="a '#' in a bitstream name puts the authToken of the server's download redirect in "
+    "the URL fragment, and pydas keeps no session cookie: the download is refused (see "
+    "HASH_IN_REDIRECT in test_live_downloads.py; transport helper)",
+)
 @pytest.mark.parametrize("leaf_items", [False, True], ids=["folders", "leaf-folders-as-items"])
 def test_files_named_with_a_hash_come_back(live, scratch, tmp_path, leaf_items):
     # The server puts a bitstream's name raw into its download redirect: a '#' there
