@@ -38,6 +38,9 @@ and ``return_item`` of :meth:`CoreDriver.download_item`.
 import errno
 import json
 import os
+import re
+import uuid
+from collections import OrderedDict
 from typing import (
     Any,
     Callable,
@@ -1208,8 +1211,244 @@ class ThumbnailCreatorDriver(BaseDriver):
         )
 
 
+#: Only the tracker 2.x API has this method; ``midas.methods.list`` tells the two apart.
+_TRACKER_2_METHOD = "tracker.submission.validate"
+#: The branch of a tracker 2.x submission when none is given (2.x refuses an empty one).
+_DEFAULT_BRANCH = "master"
+#: How many scalars and submissions a tracker driver remembers the submission uuid of.
+_REMEMBERED = 10_000
+#: What tracker 2.x still takes per scalar; the rest of the tracker options moved to the
+#: submission.
+_SCALAR_2_OPTIONS = _Options(
+    {
+        "config_item_id": "configItemId",
+        "test_dataset_id": "testDatasetId",
+        "truth_dataset_id": "truthDatasetId",
+        "unit": "unit",
+    }
+)
+#: What a tracker 2.x submission holds besides producer, revision, branch and time.
+#: ``extra_urls`` goes under the column's own name: tracker 2.0.4 decodes ``extraUrls``
+#: and stores the PHP array as the text "Array".
+_SUBMISSION_2_OPTIONS = _Options(
+    {
+        "uuid": "uuid",
+        "name": "name",
+        "build_results_url": "buildResultsUrl",
+        "reproduction_command": "reproductionCommand",
+    },
+    encoded={"params": "params", "extra_urls": "extra_urls"},
+)
+#: The arguments of :meth:`TrackerDriver.create_submission`, for both tracker generations.
+_CREATE_SUBMISSION_OPTIONS = _SUBMISSION_OPTIONS | _SUBMISSION_2_OPTIONS | _Options(
+    {
+        "producer_id": "producer_id",
+        "community_id": "communityId",
+        "producer_display_name": "producerDisplayName",
+        "producer_revision": "producerRevision",
+        "branch": "branch",
+        "submit_time": "submitTime",
+    },
+    flags={"unofficial": "unofficial"},
+)
+#: A number as PHP's ``is_numeric`` reads a string (what tracker 1.x kept from a JSON file).
+_NUMERIC_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _only(options: _Options, kwargs: Mapping[str, Any]) -> Dict[str, Any]:
+    """The part of ``kwargs`` that ``options`` sends."""
+    known = set(options.values) | set(options.flags) | set(options.encoded)
+    return {key: value for key, value in kwargs.items() if key in known}
+
+
+def _is_numeric(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, str) and _NUMERIC_TEXT.fullmatch(value) is not None
+
+
+def _json_results(path: str, parent_keys: Optional[str]) -> List[Tuple[str, Any]]:
+    """The ``(metric name, value)`` pairs of a results file, read as tracker 1.x read it.
+
+    Every numeric member of the top-level object, or, with ``parent_keys``
+    (``;``-separated dotted paths), of each object those paths name.
+
+    :raises FileNotFoundError: if the file does not exist.
+    :raises pydas.exceptions.LocalInputError: if it holds no JSON object, or a
+        parent key does not name an object.
+    """
+    _check_file(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise exceptions.LocalInputError(f"{path}: not a JSON document ({error})") from None
+    if not isinstance(document, dict):
+        raise exceptions.LocalInputError(f"{path}: the JSON document is not an object")
+    groups: List[Dict[str, Any]] = [document]
+    if parent_keys:
+        groups = []
+        for key in parent_keys.split(";"):
+            node: Any = document
+            for part in key.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(node, dict):
+                raise exceptions.LocalInputError(
+                    f"{path}: the parent key {key!r} does not exist or is not an object"
+                )
+            groups.append(node)
+    return [(name, value) for group in groups for name, value in group.items()
+            if _is_numeric(value)]
+
+
 class TrackerDriver(BaseDriver):
-    """The ``tracker`` module (results dashboard, tracker 1.2 API)."""
+    """The ``tracker`` module (results dashboard), in either API generation.
+
+    Tracker 1.x (Midas 3.4.1 and the releases before) records each value with
+    its revision, time and links. Tracker 2.x (2.0.4 in Midas 3.4.2) groups the
+    values of one run in a *submission* that holds them, and has neither
+    ``results.upload.json`` nor per-scalar revisions. No call reports the
+    module's version, so the driver asks ``midas.methods.list`` once per
+    server (only 2.x has ``tracker.submission.validate``) and keeps each
+    method's meaning on both: on 2.x :meth:`add_scalar_data` creates the
+    submission the value belongs to, :meth:`upload_json_results` reads the
+    file itself, and :meth:`associate_item_with_scalar_data` attaches the item
+    to the scalar's submission.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._api_versions: Dict[str, int] = {}
+        # Tracker 2.x only: the submission uuid of scalars and submissions made here.
+        self._uuid_of_scalar: OrderedDict[str, str] = OrderedDict()
+        self._uuid_of_submission: OrderedDict[str, str] = OrderedDict()
+
+    def tracker_api_version(self) -> int:
+        """Return ``2`` if the server speaks the tracker 2.x API, else ``1``.
+
+        Addition to the original API. Asked once per server URL
+        (``midas.methods.list``); a server without the tracker module counts
+        as ``1``, and its refusal comes from the call itself.
+        """
+        url = self.url
+        if url not in self._api_versions:
+            listed = _member(
+                self._call("midas.methods.list", None, repeatable=True),
+                "methods",
+                "midas.methods.list",
+                list,
+            )
+            names = {entry.get("name") for entry in listed if isinstance(entry, dict)}
+            self._api_versions[url] = 2 if _TRACKER_2_METHOD in names else 1
+        return self._api_versions[url]
+
+    @staticmethod
+    def _remember(table: "OrderedDict[str, str]", key: Any, value: str) -> None:
+        table[str(key)] = value
+        table.move_to_end(str(key))
+        if len(table) > _REMEMBERED:
+            table.popitem(last=False)
+
+    def _record(self, method: str, data: Any, key: str) -> Dict[str, Any]:
+        """The record a tracker call answered, which must have ``key``."""
+        if not isinstance(data, dict) or key not in data:
+            raise _malformed(method, f"the answer has no {key!r} member (the data is "
+                                     f"{_kind_of(data)})")
+        return data
+
+    def _submission_parameters(
+        self,
+        token: str,
+        community_id: Union[int, str],
+        producer_display_name: str,
+        producer_revision: Union[int, str],
+        submit_time: Optional[str],
+        options: Mapping[str, Any],
+    ) -> Dict[str, Any]:
+        """The parameters of a tracker 2.x ``midas.tracker.submission.add``."""
+        parameters: Dict[str, Any] = {
+            "token": token,
+            "communityId": community_id,
+            "producerDisplayName": producer_display_name,
+            "producerRevision": producer_revision,
+            "branch": options.get("branch") or _DEFAULT_BRANCH,
+            "submitTime": "now" if submit_time is None else submit_time,
+        }
+        _SUBMISSION_2_OPTIONS.apply(
+            "create_submission", _only(_SUBMISSION_2_OPTIONS, options), parameters
+        )
+        if options.get("unofficial"):
+            parameters["official"] = 0  # a column of the submission; the server stores it
+        return parameters
+
+    def _new_submission(self, parameters: Mapping[str, Any], repeatable: bool) -> Dict[str, Any]:
+        method = "midas.tracker.submission.add"
+        submission = self._record(
+            method, self._call(method, parameters, repeatable=repeatable), "submission_id"
+        )
+        self._remember(self._uuid_of_submission, submission["submission_id"],
+                       str(submission.get("uuid") or parameters.get("uuid", "")))
+        return submission
+
+    def _submission_uuid_for(
+        self,
+        token: str,
+        community_id: Union[int, str],
+        producer_display_name: str,
+        producer_revision: Union[int, str],
+        submit_time: Optional[str],
+        options: Mapping[str, Any],
+    ) -> str:
+        """The uuid of the tracker 2.x submission a value goes into, made when new."""
+        wanted = options.get("submission_uuid")
+        if wanted is None and options.get("submission_id") is not None:
+            known = self._uuid_of_submission.get(str(options["submission_id"]))
+            if known is None:
+                raise exceptions.InvalidParameter(
+                    f"tracker 2.x identifies submissions by uuid, and the uuid of submission "
+                    f"{options['submission_id']} is not known here: give submission_uuid",
+                    method="midas.tracker.scalar.add",
+                )
+            return known
+        wanted = str(wanted or uuid.uuid4().hex)
+        parameters = self._submission_parameters(
+            token, community_id, producer_display_name, producer_revision, submit_time,
+            {**options, "uuid": wanted},
+        )
+        try:
+            # Repeatable: a second call finds the uuid taken by the first, which is fine.
+            self._new_submission(parameters, repeatable=True)
+        except exceptions.InvalidParameter as error:
+            if "already in use" not in error.value:
+                raise
+        return wanted
+
+    def _add_scalar_2(
+        self,
+        token: str,
+        community_id: Union[int, str],
+        producer_display_name: str,
+        metric_name: str,
+        value: Any,
+        submission_uuid: str,
+        options: Mapping[str, Any],
+    ) -> Dict[str, Any]:
+        parameters: Dict[str, Any] = {
+            "token": token,
+            "communityId": community_id,
+            "producerDisplayName": producer_display_name,
+            "metricName": metric_name,
+            "value": value,
+            "submissionUuid": submission_uuid,
+        }
+        _SCALAR_2_OPTIONS.apply("add_scalar_data", _only(_SCALAR_2_OPTIONS, options), parameters)
+        method = "midas.tracker.scalar.add"
+        scalar = self._record(method, self._call(method, parameters, repeatable=False),
+                              "scalar_id")
+        self._remember(self._uuid_of_scalar, scalar["scalar_id"], submission_uuid)
+        return scalar
 
     def add_scalar_data(
         self,
@@ -1224,14 +1463,21 @@ class TrackerDriver(BaseDriver):
     ) -> Dict[str, Any]:
         """Record one result value (``midas.tracker.scalar.add``).
 
+        On tracker 2.x the value goes into a submission, which carries the
+        revision, time, branch, links and parameters: the one of
+        ``submission_uuid`` (created with them if new), or a new one. ``silent``
+        has no effect there (2.x sends no threshold e-mails for single values).
+
         :param config_item_id: (optional) id of the configuration item.
         :param test_dataset_id: (optional) id of the test dataset item.
         :param truth_dataset_id: (optional) id of the ground-truth item.
         :param silent: (optional) if true, no threshold e-mails.
         :param unofficial: (optional) if true, an unofficial value.
         :param build_results_url: (optional) link to the build results.
-        :param branch: (optional) source branch.
-        :param submission_id: (optional) id of an existing submission.
+        :param branch: (optional) source branch; on tracker 2.x, which needs
+            one, ``master`` when not given.
+        :param submission_id: (optional) id of an existing submission (on
+            tracker 2.x, one this driver made or saw; else give the uuid).
         :param submission_uuid: (optional) uuid of a submission (created if new).
         :param params: (optional) dictionary shown with the value (sent as JSON).
         :param extra_urls: (optional) list of ``{label, text, href}`` (sent as JSON).
@@ -1249,7 +1495,13 @@ class TrackerDriver(BaseDriver):
             "value": value,
         }
         _SCALAR_OPTIONS.apply("add_scalar_data", kwargs, parameters)
-        return self._call("midas.tracker.scalar.add", parameters, repeatable=False)
+        if self.tracker_api_version() == 1:
+            return self._call("midas.tracker.scalar.add", parameters, repeatable=False)
+        submission_uuid = self._submission_uuid_for(
+            token, community_id, producer_display_name, producer_revision, submit_time, kwargs
+        )
+        return self._add_scalar_2(token, community_id, producer_display_name, metric_name,
+                                  value, submission_uuid, kwargs)
 
     def upload_json_results(
         self,
@@ -1264,19 +1516,25 @@ class TrackerDriver(BaseDriver):
     ) -> List[Dict[str, Any]]:
         """Record every numeric value of a JSON file (``midas.tracker.results.upload.json``).
 
-        The file is streamed as the body of a PUT; the parameters, the API
-        token included, travel in the query string because the server reads
-        nothing else for a PUT.
+        On tracker 1.x the file is streamed as the body of a PUT; the
+        parameters, the API token included, travel in the query string because
+        the server reads nothing else for a PUT. Tracker 2.x has no such
+        method: the file is read here, and each value is recorded with
+        ``midas.tracker.scalar.add`` in one new submission (none if the file
+        holds no number).
 
         The optional arguments ``config_item_id``, ``test_dataset_id``,
         ``truth_dataset_id``, ``silent``, ``unofficial``, ``build_results_url``,
         ``branch``, ``params`` and ``extra_urls`` are those of
-        :meth:`add_scalar_data`; ``metric_name`` is sent but the server ignores it.
+        :meth:`add_scalar_data`; ``metric_name`` is sent but the server
+        ignores it (each value is named by its key).
 
         :param parent_keys: (optional) ``;``-separated dotted paths under which
             the values are looked for (sent as ``parentKeys``).
         :returns: the scalar records created.
         :raises FileNotFoundError: if ``filepath`` does not exist (nothing sent).
+        :raises pydas.exceptions.LocalInputError: on tracker 2.x, if the file
+            holds no JSON object or a parent key names none (nothing recorded).
         """
         parameters: Dict[str, Any] = {
             "token": token,
@@ -1288,29 +1546,91 @@ class TrackerDriver(BaseDriver):
         }
         _RESULTS_OPTIONS.apply("upload_json_results", kwargs, parameters)
         _check_file(filepath)
-        return self._put_file("midas.tracker.results.upload.json", parameters, filepath)
+        if self.tracker_api_version() == 1:
+            return self._put_file("midas.tracker.results.upload.json", parameters, filepath)
+        results = _json_results(filepath, kwargs.get("parent_keys"))
+        if not results:
+            return []
+        submission_uuid = self._submission_uuid_for(
+            token, community_id, producer_display_name, producer_revision, submit_time, kwargs
+        )
+        return [
+            self._add_scalar_2(token, community_id, producer_display_name, name, value,
+                               submission_uuid, kwargs)
+            for name, value in results
+        ]
 
     def associate_item_with_scalar_data(
         self, token: str, item_id: Union[int, str], scalar_id: Union[int, str], label: str
     ) -> None:
-        """Attach a result item to a scalar value (``midas.tracker.item.associate``)."""
-        self._call(
-            "midas.tracker.item.associate",
-            {"token": token, "scalarIds": scalar_id, "itemId": item_id, "label": label},
-            repeatable=False,
-        )
+        """Attach a result item to a scalar value (``midas.tracker.item.associate``).
+
+        Tracker 2.x attaches items to submissions: the item goes to the
+        submission of the scalar, which this driver must have made (with
+        :meth:`add_scalar_data` or :meth:`upload_json_results`): 2.x has no call
+        that tells a scalar's submission.
+
+        :raises pydas.exceptions.InvalidParameter: on tracker 2.x, for a scalar
+            this driver did not make (nothing is sent).
+        """
+        method = "midas.tracker.item.associate"
+        if self.tracker_api_version() == 1:
+            parameters = {"token": token, "scalarIds": scalar_id, "itemId": item_id,
+                          "label": label}
+        else:
+            submission_uuid = self._uuid_of_scalar.get(str(scalar_id))
+            if submission_uuid is None:
+                raise exceptions.InvalidParameter(
+                    f"tracker 2.x attaches items to submissions, and the submission of scalar "
+                    f"{scalar_id} is not known here (only scalars added through this driver)",
+                    method=method,
+                )
+            parameters = {"token": token, "submissionUuid": submission_uuid,
+                          "itemId": item_id, "label": label}
+        self._call(method, parameters, repeatable=False)
 
     def create_submission(self, token: str, **kwargs: Any) -> Dict[str, Any]:
-        """Create a submission (``midas.tracker.submission.create``).
+        """Create a submission (``midas.tracker.submission.add``).
 
-        Kept for compatibility: no released tracker has this API method, so the
-        server answers that it does not exist and
-        :class:`pydas.exceptions.UnknownMethod` is raised.
+        The original client called ``midas.tracker.submission.create``, which
+        no tracker has; the method that exists needs to know whose submission
+        it is, so besides ``uuid`` and ``name`` this takes, on tracker 1.x,
+        ``producer_id``, and on tracker 2.x ``community_id``,
+        ``producer_display_name`` and ``producer_revision`` (plus, optionally,
+        ``branch``, ``submit_time`` (default now), ``build_results_url``,
+        ``params``, ``extra_urls``, ``reproduction_command`` and
+        ``unofficial``, as for :meth:`add_scalar_data`).
 
-        :param uuid: (optional) uuid of the submission.
+        :param uuid: (optional) uuid of the submission (else the server makes one).
         :param name: (optional) its name.
         :returns: the submission record.
+        :raises TypeError: if an argument the server's tracker needs is missing.
         """
-        parameters: Dict[str, Any] = {"token": token}
-        _SUBMISSION_OPTIONS.apply("create_submission", kwargs, parameters)
-        return self._call("midas.tracker.submission.create", parameters, repeatable=False)
+        _CREATE_SUBMISSION_OPTIONS.apply("create_submission", kwargs, {})
+        version = self.tracker_api_version()
+        if version == 1:
+            needed: Tuple[str, ...] = ("producer_id",)
+        else:
+            needed = ("community_id", "producer_display_name", "producer_revision")
+        missing = [name for name in needed if kwargs.get(name) is None]
+        if missing:
+            raise TypeError(
+                f"create_submission() needs {', '.join(missing)} on this server "
+                f"(tracker {version}.x API)"
+            )
+        if version == 1:
+            method = "midas.tracker.submission.add"
+            parameters: Dict[str, Any] = {"token": token, "producer_id": kwargs["producer_id"]}
+            _SUBMISSION_OPTIONS.apply(
+                "create_submission", _only(_SUBMISSION_OPTIONS, kwargs), parameters
+            )
+            return self._record(
+                method, self._call(method, parameters, repeatable=False), "submission_id"
+            )
+        return self._new_submission(
+            self._submission_parameters(
+                token, kwargs["community_id"], kwargs["producer_display_name"],
+                kwargs["producer_revision"], kwargs.get("submit_time"), kwargs,
+            ),
+            repeatable=False,
+        )
