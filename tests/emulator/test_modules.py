@@ -138,7 +138,7 @@ def test_tracker(midas_server, api, admin, jane, jane_token, tmp_path):
                                               "nightly", "ignored", "abc123",
                                               "2024-01-02 03:04:05")
         assert [s["value"] for s in scalars] == ["3"]
-        with pytest.raises(exceptions.UnknownMethod):
+        with pytest.raises(TypeError, match="producer_id"):
             tracker.create_submission(jane_token, name="x")
         other = api.login(admin)
         with pytest.raises(exceptions.ModuleError, match="Invalid submitTime"):
