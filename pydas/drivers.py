@@ -1269,6 +1269,11 @@ def _is_numeric(value: Any) -> bool:
     return isinstance(value, str) and _NUMERIC_TEXT.fullmatch(value) is not None
 
 
+def _not_json(constant: str) -> Any:
+    """Refuse ``NaN`` and ``Infinity``, which Python's parser takes and JSON (and PHP) do not."""
+    raise ValueError(f"{constant} is not a JSON value")
+
+
 def _json_results(path: str, parent_keys: Optional[str]) -> List[Tuple[str, Any]]:
     """The ``(metric name, value)`` pairs of a results file, read as tracker 1.x read it.
 
@@ -1279,10 +1284,9 @@ def _json_results(path: str, parent_keys: Optional[str]) -> List[Tuple[str, Any]
     :raises pydas.exceptions.LocalInputError: if it holds no JSON object, or a
         parent key does not name an object.
     """
-    _check_file(path)
     try:
         with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
+            document = json.load(handle, parse_constant=_not_json)
     except (UnicodeDecodeError, ValueError) as error:
         raise exceptions.LocalInputError(f"{path}: not a JSON document ({error})") from None
     if not isinstance(document, dict):
@@ -1345,13 +1349,14 @@ class TrackerDriver(BaseDriver):
         return self._api_versions[url]
 
     @staticmethod
-    def _remember(table: "OrderedDict[str, str]", key: Any, value: str) -> None:
+    def _remember(table: OrderedDict[str, str], key: Any, value: str) -> None:
         table[str(key)] = value
         table.move_to_end(str(key))
         if len(table) > _REMEMBERED:
             table.popitem(last=False)
 
-    def _record(self, method: str, data: Any, key: str) -> Dict[str, Any]:
+    @staticmethod
+    def _record(method: str, data: Any, key: str) -> Dict[str, Any]:
         """The record a tracker call answered, which must have ``key``."""
         if not isinstance(data, dict) or key not in data:
             raise _malformed(method, f"the answer has no {key!r} member (the data is "
@@ -1448,6 +1453,8 @@ class TrackerDriver(BaseDriver):
         scalar = self._record(method, self._call(method, parameters, repeatable=False),
                               "scalar_id")
         self._remember(self._uuid_of_scalar, scalar["scalar_id"], submission_uuid)
+        if scalar.get("submission_id") not in (None, ""):
+            self._remember(self._uuid_of_submission, scalar["submission_id"], submission_uuid)
         return scalar
 
     def add_scalar_data(

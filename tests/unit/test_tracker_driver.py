@@ -360,3 +360,21 @@ def test_a_communicator_forwards_to_the_tracker_driver(mocked, tracker_2):
     assert isinstance(owner, drivers.TrackerDriver) and owner in communicator.drivers
     assert [method for method, _ in sent(mocked)] == [
         "midas.tracker.submission.add", "midas.tracker.scalar.add"]
+
+
+def test_2_submission_id_of_a_submission_seen_in_a_scalar(mocked, tracker_2):
+    tracker_2.answer("midas.tracker.submission.add", envelope(SUBMISSION))
+    tracker_2.answer("midas.tracker.scalar.add", envelope(SCALAR), envelope(SCALAR))
+    driver = _driver()
+    driver.add_scalar_data(T, 2, "p", "m", "r", "t", 1, submission_uuid="su")
+    driver.add_scalar_data(T, 2, "p", "m2", "r", "t", 2, submission_id=SCALAR["submission_id"])
+    assert sent(mocked)[-1][1]["submissionUuid"] == "su"
+    assert [method for method, _ in sent(mocked)].count("midas.tracker.submission.add") == 1
+
+
+def test_2_json_results_with_nan_are_not_json(mocked, tracker_2, tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text('{"dice": NaN}')
+    with pytest.raises(exceptions.LocalInputError, match="NaN"):
+        _driver().upload_json_results(T, str(results), 2, "p", "m", "r", "t")
+    assert sent(mocked) == []
