@@ -41,6 +41,7 @@ import os
 import re
 import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import (
     Any,
     Callable,
@@ -1307,6 +1308,17 @@ def _json_results(path: str, parent_keys: Optional[str]) -> List[Tuple[str, Any]
             if _is_numeric(value)]
 
 
+@dataclass(frozen=True)
+class _Run:
+    """Whose results these are, of which revision and when: a tracker 2.x submission."""
+
+    token: str
+    community_id: Union[int, str]
+    producer_display_name: str
+    producer_revision: Union[int, str]
+    submit_time: Optional[str]
+
+
 class TrackerDriver(BaseDriver):
     """The ``tracker`` module (results dashboard), in either API generation.
 
@@ -1363,23 +1375,16 @@ class TrackerDriver(BaseDriver):
                                      f"{_kind_of(data)})")
         return data
 
-    def _submission_parameters(
-        self,
-        token: str,
-        community_id: Union[int, str],
-        producer_display_name: str,
-        producer_revision: Union[int, str],
-        submit_time: Optional[str],
-        options: Mapping[str, Any],
-    ) -> Dict[str, Any]:
+    @staticmethod
+    def _submission_parameters(run: _Run, options: Mapping[str, Any]) -> Dict[str, Any]:
         """The parameters of a tracker 2.x ``midas.tracker.submission.add``."""
         parameters: Dict[str, Any] = {
-            "token": token,
-            "communityId": community_id,
-            "producerDisplayName": producer_display_name,
-            "producerRevision": producer_revision,
+            "token": run.token,
+            "communityId": run.community_id,
+            "producerDisplayName": run.producer_display_name,
+            "producerRevision": run.producer_revision,
             "branch": options.get("branch") or _DEFAULT_BRANCH,
-            "submitTime": "now" if submit_time is None else submit_time,
+            "submitTime": "now" if run.submit_time is None else run.submit_time,
         }
         _SUBMISSION_2_OPTIONS.apply(
             "create_submission", _only(_SUBMISSION_2_OPTIONS, options), parameters
@@ -1397,15 +1402,7 @@ class TrackerDriver(BaseDriver):
                        str(submission.get("uuid") or parameters.get("uuid", "")))
         return submission
 
-    def _submission_uuid_for(
-        self,
-        token: str,
-        community_id: Union[int, str],
-        producer_display_name: str,
-        producer_revision: Union[int, str],
-        submit_time: Optional[str],
-        options: Mapping[str, Any],
-    ) -> str:
+    def _submission_uuid_for(self, run: _Run, options: Mapping[str, Any]) -> str:
         """The uuid of the tracker 2.x submission a value goes into, made when new."""
         wanted = options.get("submission_uuid")
         if wanted is None and options.get("submission_id") is not None:
@@ -1418,10 +1415,7 @@ class TrackerDriver(BaseDriver):
                 )
             return known
         wanted = str(wanted or uuid.uuid4().hex)
-        parameters = self._submission_parameters(
-            token, community_id, producer_display_name, producer_revision, submit_time,
-            {**options, "uuid": wanted},
-        )
+        parameters = self._submission_parameters(run, {**options, "uuid": wanted})
         try:
             # Repeatable: a second call finds the uuid taken by the first, which is fine.
             self._new_submission(parameters, repeatable=True)
@@ -1431,19 +1425,13 @@ class TrackerDriver(BaseDriver):
         return wanted
 
     def _add_scalar_2(
-        self,
-        token: str,
-        community_id: Union[int, str],
-        producer_display_name: str,
-        metric_name: str,
-        value: Any,
-        submission_uuid: str,
+        self, run: _Run, metric_name: str, value: Any, submission_uuid: str,
         options: Mapping[str, Any],
     ) -> Dict[str, Any]:
         parameters: Dict[str, Any] = {
-            "token": token,
-            "communityId": community_id,
-            "producerDisplayName": producer_display_name,
+            "token": run.token,
+            "communityId": run.community_id,
+            "producerDisplayName": run.producer_display_name,
             "metricName": metric_name,
             "value": value,
             "submissionUuid": submission_uuid,
@@ -1504,11 +1492,9 @@ class TrackerDriver(BaseDriver):
         _SCALAR_OPTIONS.apply("add_scalar_data", kwargs, parameters)
         if self.tracker_api_version() == 1:
             return self._call("midas.tracker.scalar.add", parameters, repeatable=False)
-        submission_uuid = self._submission_uuid_for(
-            token, community_id, producer_display_name, producer_revision, submit_time, kwargs
-        )
-        return self._add_scalar_2(token, community_id, producer_display_name, metric_name,
-                                  value, submission_uuid, kwargs)
+        run = _Run(token, community_id, producer_display_name, producer_revision, submit_time)
+        submission_uuid = self._submission_uuid_for(run, kwargs)
+        return self._add_scalar_2(run, metric_name, value, submission_uuid, kwargs)
 
     def upload_json_results(
         self,
@@ -1558,12 +1544,10 @@ class TrackerDriver(BaseDriver):
         results = _json_results(filepath, kwargs.get("parent_keys"))
         if not results:
             return []
-        submission_uuid = self._submission_uuid_for(
-            token, community_id, producer_display_name, producer_revision, submit_time, kwargs
-        )
+        run = _Run(token, community_id, producer_display_name, producer_revision, submit_time)
+        submission_uuid = self._submission_uuid_for(run, kwargs)
         return [
-            self._add_scalar_2(token, community_id, producer_display_name, name, value,
-                               submission_uuid, kwargs)
+            self._add_scalar_2(run, name, value, submission_uuid, kwargs)
             for name, value in results
         ]
 
@@ -1634,10 +1618,6 @@ class TrackerDriver(BaseDriver):
             return self._record(
                 method, self._call(method, parameters, repeatable=False), "submission_id"
             )
-        return self._new_submission(
-            self._submission_parameters(
-                token, kwargs["community_id"], kwargs["producer_display_name"],
-                kwargs["producer_revision"], kwargs.get("submit_time"), kwargs,
-            ),
-            repeatable=False,
-        )
+        run = _Run(token, kwargs["community_id"], kwargs["producer_display_name"],
+                   kwargs["producer_revision"], kwargs.get("submit_time"))
+        return self._new_submission(self._submission_parameters(run, kwargs), repeatable=False)
