@@ -79,12 +79,20 @@ class Guard:
     def moved(self) -> None:
         """A piece of data went through: push a stall deadline ahead."""
         if self.kind == STALL:
-            self.expires = time.monotonic() + self.seconds
+            self._expire_at(time.monotonic() + self.seconds)
 
     def finished(self) -> None:
         """The body is sent: allow the server its time to answer."""
         if self.kind == STALL:
-            self.expires = time.monotonic() + self.answer
+            self._expire_at(time.monotonic() + self.answer)
+
+    def _expire_at(self, when: float) -> None:
+        self.expires = when
+        # The watchdog sleeps until the soonest deadline it knows; a deadline
+        # moved nearer (the first window is longer than the stall window)
+        # must wake it.
+        if when < _WATCHDOG.wake_at:
+            _WATCHDOG.poke()
 
     def disarm(self) -> None:
         """Stop watching; call when the request is over."""
@@ -131,6 +139,16 @@ class _Watchdog:
     def forget(self, guard: Guard) -> None:
         with self._condition:
             self._guards.discard(guard)
+
+    @property
+    def wake_at(self) -> float:
+        """When the watchdog will next look at the deadlines."""
+        return self._wake_at
+
+    def poke(self) -> None:
+        """Make the watchdog look at the deadlines now."""
+        with self._condition:
+            self._condition.notify()
 
     def _run(self) -> None:
         with self._condition:
