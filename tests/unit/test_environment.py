@@ -21,20 +21,15 @@ from pydas.core import Communicator
 VERSION = envelope({"version": "3.4.2"}).encode()
 
 
-@pytest.fixture
-def proxy():
+def _version_server():
     server = LocalServer()
     server.routes[("POST", "/midas/api/json")] = lambda h: answer(h, VERSION)
     yield server
     server.close()
 
 
-@pytest.fixture
-def direct():
-    server = LocalServer()
-    server.routes[("POST", "/midas/api/json")] = lambda h: answer(h, VERSION)
-    yield server
-    server.close()
+proxy = pytest.fixture(_version_server, name="proxy")
+direct = pytest.fixture(_version_server, name="direct")
 
 
 def proxy_address(server):
