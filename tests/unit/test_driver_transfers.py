@@ -673,3 +673,35 @@ def test_multipart_stores_a_file_holding_zero_that_stream_mode_cannot(midas_serv
         "zero.bin", "1", "cfcd208495d565ef66e7dff9f98764da")
     # as on the real server, the upload token is not used up by a multipart upload
     assert driver.get_upload_offset(upload_token) == 0
+
+
+# -- the raw values of a bitstream download redirect ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "location, followed",
+    [("/midas/download/?bitstream=9&offset=0&name=a b&c#d.bin&authToken=TOK",
+      "/midas/download/?bitstream=9&offset=0&name=a%20b%26c%23d.bin&authToken=TOK"),
+     ("/midas/download/?bitstream=9&offset=5&name=x+y.bin",
+      "/midas/download/?bitstream=9&offset=5&name=x%2By.bin"),
+     ("/midas/download/?bitstream=9&offset=0&name=caf\u00e9 50%.txt&authToken=T",
+      "/midas/download/?bitstream=9&offset=0&name=caf%C3%A9%2050%25.txt&authToken=T"),
+     ("/midas/download/?bitstream=9&offset=0&name=a%20b.bin&authToken=T",
+      "/midas/download/?bitstream=9&offset=0&name=a%20b.bin&authToken=T"),
+     ("/midas/download/?items=7,2&authToken=T", "/midas/download/?items=7,2&authToken=T")],
+    ids=["space-amp-hash", "plus", "non-ascii-percent", "already-encoded", "item"],
+)
+def test_raw_values_of_a_bitstream_redirect_are_encoded(location, followed):
+    assert _transport.downloads.repair_bitstream_redirect(location) == followed
+
+
+def test_a_bitstream_with_an_awkward_name_is_followed_whole(mocked):
+    raw = "/midas/download/?bitstream=9&offset=0&name=a b&c#d.bin&authToken=" + TOKEN
+    mocked.add(responses.GET, ENDPOINT, status=302,
+               headers={"Location": raw.encode("utf-8").decode("latin-1")})
+    mocked.add(responses.GET, DOWNLOAD, body=b"content", headers={
+        "Content-Disposition": 'attachment; filename="a b&c#d.bin"'})
+    name, chunks = core().download_bitstream(9, token=TOKEN)
+    assert (name, b"".join(chunks)) == ("a b&c#d.bin", b"content")
+    assert query_params(mocked.calls[1].request) == {
+        "bitstream": "9", "offset": "0", "name": "a b&c#d.bin", "authToken": TOKEN}
