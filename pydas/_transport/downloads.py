@@ -192,6 +192,9 @@ class ChunkIterator:
         except BaseException:  # e.g. KeyboardInterrupt: still release the connection
             self.close()
             raise
+        if self._stalled():  # a caller's session: the deadline is seen between pieces
+            self.close()
+            raise self._lost("stalled")
         self.received += len(piece)
         if self.guard is not None:
             self.guard.moved()

@@ -432,7 +432,7 @@ class Transport:
                 )
             guard.moved()  # the answer has begun: a transfer's body has its stall window
             if request.read and not response.is_redirect:
-                read_answer(response, self.max_answer_size, method)
+                read_answer(response, self.max_answer_size, method, lambda: guard.fired)
         except requests.RequestException as error:
             guard.disarm()
             if guard.fired:

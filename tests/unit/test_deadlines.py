@@ -228,3 +228,23 @@ def test_an_upload_the_server_stops_reading_is_cut_at_the_stall_deadline(serve, 
         driver.perform_upload("1/2/token", "big.bin", filepath=str(big))
     assert time.monotonic() - started < 3
     assert "midas.upload.perform: the transfer made no progress for 0.25 s" in str(caught.value)
+
+
+def test_with_a_session_of_ones_own_the_deadline_is_seen_between_pieces(serve):
+    import requests
+
+    def handle(conn):
+        read_request_head(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 8388608\r\n\r\n")
+        for _ in range(128):  # 8 MiB in 64 KiB pieces, 0.05 s apart: 6.4 s in all
+            conn.sendall(b" " * 65536)
+            time.sleep(0.05)
+
+    server = serve(handle)
+    with requests.Session() as session:
+        driver = drivers.CoreDriver(server.url, session=session, retry=RetryPolicy(attempts=1),
+                                    timeout=Timeout(connect=1, read=1, total=0.3))
+        started = time.monotonic()
+        with pytest.raises(exceptions.TimedOut, match="whole-call deadline"):
+            driver.get_server_version()
+    assert time.monotonic() - started < 2
