@@ -7,6 +7,7 @@ from pydas.testing.backend import ADMIN, READ, WRITE
 from pydas.testing.backend.records import community_dict, folder_dict
 from pydas.testing.backend.values import as_int
 from pydas.testing.dispatch import Context, core_method
+from pydas.testing.handlers.common import fresh
 
 __all__ = []
 
@@ -54,7 +55,7 @@ def community_create(ctx: Context) -> Any:
         privacy=ctx.get("privacy", "Public") or "", can_join=ctx.get("canjoin", "Everyone") or "",
         uuid=uuid or None,
     )
-    return community_dict(community)
+    return fresh(community_dict(community), "view")
 
 
 @core_method("community.get", session="read")

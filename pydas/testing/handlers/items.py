@@ -9,7 +9,13 @@ from pydas.testing.backend import ADMIN, READ, WRITE, Row
 from pydas.testing.backend.records import bitstream_dict, folder_dict, item_dict, revision_dict
 from pydas.testing.backend.values import as_int
 from pydas.testing.dispatch import Context, core_method
-from pydas.testing.handlers.common import auth_suffix, count, readable_item, writable_destination
+from pydas.testing.handlers.common import (
+    auth_suffix,
+    count,
+    fresh,
+    readable_item,
+    writable_destination,
+)
 from pydas.testing.handlers.folders import update_by_uuid
 
 __all__ = ["revision_for"]
@@ -85,7 +91,7 @@ def item_create(ctx: Context) -> Any:
                            ctx.get("description") or "", uuid)
     if ctx.has("privacy"):
         backend.policies.set_privacy("item", item_id, ctx.get("privacy") or "")
-    return item_dict(items.reload(item_id))
+    return fresh(item_dict(items.reload(item_id)), "sizebytes", "view", "download")
 
 
 @core_method("item.get", session="read")
@@ -262,4 +268,4 @@ def link_create(ctx: Context) -> Any:
     item_id = items.create(ctx.get("itemname") or url, folder["folder_id"], None)
     revision = items.create_revision(item_id, caller.user["user_id"], "Initial revision")
     items.add_bitstream(revision, url, "url", length, ctx.get("checksum", " ") or "", url)
-    return item_dict(items.reload(item_id))
+    return fresh(item_dict(items.reload(item_id)), "view", "download")

@@ -6,12 +6,20 @@ from typing import Any, Dict, List
 from pydas.testing.answers import ApiError
 from pydas.testing.backend import READ
 from pydas.testing.backend.records import community_dict, folder_dict, item_dict, user_dict
-from pydas.testing.dispatch import Context, core_method, method_listing
+from pydas.testing.dispatch import (
+    CORE_RESOURCES,
+    MODULE_RESOURCES,
+    Context,
+    core_method,
+    method_listing,
+)
 
-__all__ = ["VERSION"]
+__all__ = ["VERSION", "SERVER_NAME"]
 
 #: The Midas version the emulator reports.
 VERSION = "3.4.2"
+#: The site title a fresh Midas install reports in ``midas.info``.
+SERVER_NAME = "Midas Platform - Digital Archiving System"
 
 
 @core_method("version", session="read", authenticates=False)
@@ -23,14 +31,14 @@ def version(ctx: Context) -> Any:
 @core_method("info", session="read", authenticates=False)
 def info(ctx: Context) -> Any:
     """Return version, name, description, modules and REST resources."""
-    resources = {
-        f"/{name}": f"{ctx.config.origin}{ctx.config.base_path}/rest/{name}"
-        for name in ("system", "user", "community", "folder", "item", "itemrevision",
-                     "bitstream", "group")
-    }
+    root = f"{ctx.config.origin}{ctx.config.base_path}/rest"
+    resources = {f"/{name}": f"{root}/{name}" for name in CORE_RESOURCES}
+    for module in ctx.config.modules:
+        for name in MODULE_RESOURCES.get(module, ()):
+            resources[f"/{module}/{name}"] = f"{root}/{module}/{name}"
     return {
         "version": VERSION,
-        "name": "",
+        "name": SERVER_NAME,
         "description": "",
         "modules": list(ctx.config.modules),
         "resources": resources,
