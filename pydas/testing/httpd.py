@@ -155,8 +155,11 @@ def _zip_response(answer: ZipDownload) -> Response:
 
 
 def _file_response(answer: FileDownload, faithful_offset_bug: bool) -> Response:
+    mimetype = answer.mimetype
+    if mimetype.startswith("text/") and "charset" not in mimetype:
+        mimetype += ";charset=UTF-8"  # PHP adds its default charset to text types
     headers = [
-        ("Content-Type", answer.mimetype),
+        ("Content-Type", mimetype),
         ("Content-Disposition", _latin1_header(f'attachment; filename="{answer.name}"')),
         ("Accept-Ranges", "bytes"),
         ("Expires", "0"),

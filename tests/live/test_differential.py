@@ -171,9 +171,10 @@ def test_folders(real, emulator, unique):
 def test_items_and_metadata(real, emulator, unique):
     def scenario(side: Side) -> None:
         root = _scratch(side, unique)
-        item = side.call("item.create", "midas.item.create", as_role="user", name="scan",
+        scan = f"{unique}-scan"
+        item = side.call("item.create", "midas.item.create", as_role="user", name=scan,
                          parentid=root, description="a scan")["item_id"]
-        side.call("item.create same name", "midas.item.create", as_role="user", name="scan",
+        side.call("item.create same name", "midas.item.create", as_role="user", name=scan,
                   parentid=root)
         side.call("item.create missing parent", "midas.item.create", as_role="user",
                   name="x")
@@ -183,7 +184,9 @@ def test_items_and_metadata(real, emulator, unique):
         side.call("item.get unknown", "midas.item.get", as_role="user", id="987654321")
         side.call("item.get as other user", "midas.item.get", as_role="otp", id=item)
         side.call("item.exists", "midas.item.exists", as_role="user", parentid=root,
-                  name="scan")
+                  name=scan)
+        side.call("item.exists not", "midas.item.exists", as_role="user", parentid=root,
+                  name="nothing")
         side.call("getmetadata without revision", "midas.item.getmetadata", as_role="user",
                   id=item)
         side.call("generatetoken", "midas.upload.generatetoken", as_role="user", itemid=item,
@@ -205,24 +208,27 @@ def test_items_and_metadata(real, emulator, unique):
                   revision="1")
         side.call("getmetadata revision 9", "midas.item.getmetadata", as_role="user", id=item,
                   revision="9")
-        side.call("deletemetadata", "midas.item.deletemetadata", as_role="user", itemId=item,
+        side.call("deletemetadata itemId", "midas.item.deletemetadata", as_role="user",
+                  itemId=item, element="custom")
+        side.call("deletemetadata", "midas.item.deletemetadata", as_role="user", itemid=item,
                   element="custom")
+        side.call("deletemetadata unknown", "midas.item.deletemetadata", as_role="user",
+                  itemid=item, element="never")
         side.call("getmetadata after delete", "midas.item.getmetadata", as_role="user",
                   id=item)
         side.call("setmetadata as other user", "midas.item.setmetadata", as_role="otp",
                   itemId=item, element="x", value="y")
         copy = side.call("duplicate", "midas.item.duplicate", as_role="user", id=item,
-                         dstfolderid=root)
-        if copy:
-            side.call("get duplicate", "midas.item.get", as_role="user", id=copy["item_id"])
+                         dstfolderid=root) or {"item_id": "0"}
+        side.call("get duplicate", "midas.item.get", as_role="user", id=copy["item_id"])
         side.call("share", "midas.item.share", as_role="user", id=item,
                   dstfolderid=_private(side))
         side.call("move", "midas.item.move", as_role="user", id=item,
                   srcfolderid=_private(side), dstfolderid=root)
         side.call("children", "midas.folder.children", as_role="user", id=root)
-        side.call("searchbyname", "midas.item.searchbyname", as_role="user", name="scan")
+        side.call("searchbyname", "midas.item.searchbyname", as_role="user", name=scan)
         side.call("searchbynameandfolder", "midas.item.searchbynameandfolder",
-                  as_role="user", name="scan", folderId=root)
+                  as_role="user", name=f"{scan} (3)", folderId=root)
         side.call("item.delete as other user", "midas.item.delete", as_role="otp", id=item)
         side.call("item.delete", "midas.item.delete", as_role="user", id=item)
         side.call("item.get deleted", "midas.item.get", as_role="user", id=item)
@@ -240,10 +246,203 @@ def test_links(real, emulator, unique):
                   url="not a url")
         side.call("link.create by GET", "midas.link.create", verb="GET",
                   token=side.token("user"), folderid=root, url="http://example.com/x")
-        if link:
-            side.call("link item", "midas.item.get", as_role="user", id=link["item_id"])
-            side.fetch("link download", "midas.item.download", as_role="user",
-                       id=link["item_id"])
+        link_id = (link or {"item_id": "0"})["item_id"]
+        side.call("link item", "midas.item.get", as_role="user", id=link_id)
+        side.fetch("link download", "midas.item.download", as_role="user", id=link_id)
+        _delete(side, root)
+
+    compare(scenario, real, emulator)
+
+
+# -- uploads, bitstreams, downloads ------------------------------------------------------
+
+
+def _upload(side: Side, label: str, item_id: str, name: str, content: bytes,
+            **extra: str) -> None:
+    answer = side.call(f"{label}: generatetoken", "midas.upload.generatetoken",
+                       as_role="user", itemid=item_id, filename=name, **extra)
+    token = side.secret(answer["token"])
+    if token:
+        side.put(f"{label}: perform", content, uploadtoken=token, filename=name,
+                 length=len(content), revision=extra.get("revision", "head"))
+
+
+def test_uploads(real, emulator, unique):
+    content = f"{unique} text\n".encode() * 50
+    checksum = hashlib.md5(content).hexdigest()
+
+    def scenario(side: Side) -> None:
+        root = _scratch(side, unique)
+        item = side.call("item", "midas.item.create", as_role="user", name="data",
+                         parentid=root)["item_id"]
+        token = side.secret(side.call("generatetoken", "midas.upload.generatetoken",
+                                      as_role="user", itemid=item, filename="a.txt")["token"])
+        side.call("getoffset fresh", "midas.upload.getoffset", uploadtoken=token)
+        side.put("perform short", content[:100], uploadtoken=token, filename="a.txt",
+                 length=len(content))
+        side.call("getoffset partial", "midas.upload.getoffset", uploadtoken=token)
+        side.put("perform rest", content[100:], uploadtoken=token, filename="a.txt",
+                 length=len(content), revision="head")
+        side.call("getoffset done", "midas.upload.getoffset", uploadtoken=token)
+        side.put("perform used token", b"x", uploadtoken=token, filename="a.txt", length=1)
+        side.call("getoffset unknown", "midas.upload.getoffset", uploadtoken="1/2/abc")
+        side.put("perform bad token", b"x", uploadtoken="junk", filename="a.txt", length=1)
+        side.put("perform missing length", b"x", uploadtoken=token, filename="a.txt")
+        _upload(side, "same checksum", item, "b.txt", content, checksum=checksum)
+        _upload(side, "new revision", item, "c.bin",
+                hashlib.sha256(b"pydas").digest() * 32, revision=None)
+        _upload(side, "empty file", item, "empty.txt", b"")
+        side.call("item after uploads", "midas.item.get", as_role="user", id=item)
+        side.call("item head", "midas.item.get", as_role="user", id=item, head="1")
+        folder_item = side.call("generatetoken into folder", "midas.upload.generatetoken",
+                                as_role="user", folderid=root, filename="f.txt",
+                                itemname="made here")
+        side.secret(folder_item["token"])
+        side.call("generatetoken both ids", "midas.upload.generatetoken", as_role="user",
+                  folderid=root, itemid=item, filename="x")
+        side.call("generatetoken no ids", "midas.upload.generatetoken", as_role="user",
+                  filename="x")
+        side.call("generatetoken other user", "midas.upload.generatetoken", as_role="otp",
+                  itemid=item, filename="x")
+        side.call("children", "midas.folder.children", as_role="user", id=root)
+        _delete(side, root)
+
+    compare(scenario, real, emulator)
+
+
+def test_bitstreams_and_downloads(real, emulator, unique):
+    text = f"{unique} plain text\n".encode()
+    binary = hashlib.sha256(b"pydas differential").digest() * 320  # octet-stream for libmagic
+
+    def scenario(side: Side) -> None:
+        root = _scratch(side, unique)
+        single = side.call("single item", "midas.item.create", as_role="user", name="one",
+                           parentid=root)["item_id"]
+        _upload(side, "text", single, "notes.txt", text)
+        double = side.call("double item", "midas.item.create", as_role="user", name="two",
+                           parentid=root)["item_id"]
+        _upload(side, "binary", double, "blob.bin", binary)
+        _upload(side, "second", double, "more.txt", text + b"more\n")
+        empty = side.call("empty item", "midas.item.create", as_role="user", name="none",
+                          parentid=root)["item_id"]
+        revisions = side.call("item.get", "midas.item.get", as_role="user", id=double)
+        bitstream = revisions["revisions"][0]["bitstreams"][0]["bitstream_id"]
+        side.fetch("download single", "midas.item.download", as_role="user", id=single)
+        side.fetch("download zip", "midas.item.download", as_role="user", id=double)
+        side.fetch("download empty", "midas.item.download", as_role="user", id=empty)
+        side.fetch("download revision 1", "midas.item.download", as_role="user", id=double,
+                   revision="1")
+        side.fetch("download folder", "midas.folder.download", as_role="user", id=root)
+        side.fetch("bitstream", "midas.bitstream.download", as_role="user", id=bitstream)
+        side.fetch("bitstream offset", "midas.bitstream.download", as_role="user",
+                   id=bitstream, offset="1000")
+        side.fetch("bitstream by checksum", "midas.bitstream.download", as_role="user",
+                   checksum=hashlib.md5(binary).hexdigest())
+        side.fetch("bitstream other user", "midas.bitstream.download", as_role="otp",
+                   id=bitstream)
+        side.fetch("bitstream unknown", "midas.bitstream.download", as_role="user",
+                   id="987654321")
+        side.fetch("bitstream no id", "midas.bitstream.download", as_role="user")
+        side.fetch("download anonymous", "midas.item.download", id=single)
+        side.call("bitstream.get", "midas.bitstream.get", as_role="user", id=bitstream)
+        item_uuid = side.call("item uuid", "midas.item.get", as_role="user", id=double)["uuid"]
+        side.call("bitstream.count", "midas.bitstream.count", as_role="user", uuid=item_uuid)
+        side.call("bitstream.edit", "midas.bitstream.edit", as_role="user", id=bitstream,
+                  name="renamed.bin", mimetype="application/x-test")
+        side.call("bitstream.get after edit", "midas.bitstream.get", as_role="user",
+                  id=bitstream)
+        side.call("bitstream.delete other user", "midas.bitstream.delete", as_role="otp",
+                  id=bitstream)
+        side.call("bitstream.delete", "midas.bitstream.delete", as_role="user", id=bitstream)
+        side.call("item after delete", "midas.item.get", as_role="user", id=double)
+        _delete(side, root)
+
+    compare(scenario, real, emulator)
+
+
+# -- communities, search, errors -----------------------------------------------------------
+
+
+def test_communities(real, emulator, unique):
+    def scenario(side: Side) -> None:
+        created = side.call("create", "midas.community.create", as_role="admin", name=unique,
+                            description="about")
+        community = (created or {"community_id": "0"})["community_id"]
+        side.call("create again", "midas.community.create", as_role="admin", name=unique)
+        side.call("create as user", "midas.community.create", as_role="user",
+                  name=f"{unique}-user")
+        side.call("create bad privacy", "midas.community.create", as_role="admin",
+                  name=f"{unique}-odd", privacy="Secret")
+        side.call("get", "midas.community.get", as_role="user", id=community)
+        side.call("get by name", "midas.community.get", as_role="user", name=unique)
+        side.call("get unknown", "midas.community.get", as_role="user", id="987654321")
+        side.call("children", "midas.community.children", as_role="user", id=community)
+        side.call("children unknown", "midas.community.children", as_role="user",
+                  id="987654321")
+        side.call("list.groups", "midas.community.list.groups", as_role="admin",
+                  community_id=community)
+        side.call("delete as user", "midas.community.delete", as_role="user", id=community)
+        side.call("delete", "midas.community.delete", as_role="admin", id=community)
+        side.call("get deleted", "midas.community.get", as_role="admin", id=community)
+
+    compare(scenario, real, emulator)
+
+
+def test_search(real, emulator, unique):
+    def scenario(side: Side) -> None:
+        root = _scratch(side, unique)
+        side.call("item", "midas.item.create", as_role="user", name=f"{unique}-item",
+                  parentid=root, description="findable")
+        side.call("resource.search", "midas.resource.search", as_role="user", search=unique)
+        side.call("resource.search other user", "midas.resource.search", as_role="otp",
+                  search=unique)
+        side.call("resource.search bad order", "midas.resource.search", as_role="user",
+                  search=unique, order="size")
+        side.call("searchbyname", "midas.item.searchbyname", as_role="user",
+                  name=f"{unique}-item")
+        side.call("searchbynameandfoldername", "midas.item.searchbynameandfoldername",
+                  as_role="user", name=f"{unique}-item", folderName=unique)
+        uuid = side.call("folder", "midas.folder.get", as_role="user", id=root)["uuid"]
+        side.call("path.to.root", "midas.path.to.root", as_role="user", uuid=uuid)
+        side.call("path.from.root", "midas.path.from.root", as_role="user", uuid=uuid)
+        side.call("resource.get", "midas.resource.get", as_role="user", uuid=uuid)
+        side.call("resource.get missing", "midas.resource.get", as_role="user")
+        _delete(side, root)
+
+    compare(scenario, real, emulator)
+
+
+def test_errors(real, emulator):
+    def scenario(side: Side) -> None:
+        side.call("bad token", "midas.item.get", token="x" * 32, id="1")
+        side.call("missing parameter", "midas.item.get", as_role="user")
+        side.call("bad id", "midas.item.get", as_role="user", id="abc")
+        side.call("unknown method", "midas.item.nothing", as_role="user")
+        side.call("unknown module", "midas.nomodule.do", as_role="user")
+        side.call("disabled module", "midas.solr.search.advanced", as_role="user",
+                  query="x")
+        side.call("upload perform by GET", "midas.upload.perform", verb="GET",
+                  uploadtoken="1/1/x", filename="x", length="1")
+
+    compare(scenario, real, emulator)
+
+
+# -- modules --------------------------------------------------------------------------------
+
+
+def test_thumbnails_and_dicom(real, emulator, unique):
+    def scenario(side: Side) -> None:
+        root = _scratch(side, unique)
+        item = side.call("item", "midas.item.create", as_role="user", name="image",
+                         parentid=root)["item_id"]
+        side.call("small thumbnail without bitstreams", "midas.thumbnailcreator.create."
+                  "small.thumbnail", as_role="user", itemId=item)
+        side.call("dicom extract without revision", "midas.dicomextractor.extract",
+                  as_role="user", item=item)
+        side.call("dicom extract unknown item", "midas.dicomextractor.extract",
+                  as_role="user", item="987654321")
+        side.call("dicom extract missing item", "midas.dicomextractor.extract",
+                  as_role="user")
         _delete(side, root)
 
     compare(scenario, real, emulator)

@@ -53,9 +53,12 @@ ID_KINDS = {
     "assetstore_id": "assetstore",
     "submission_id": "submission", "producer_id": "producer", "trend_id": "trend",
     "scalar_id": "scalar",
+    "id": "id",
 }
 _OPAQUE_NUMBERS = frozenset({"left_index", "right_index"})
 _SECRET_KEYS = frozenset({"token", "apikey"})
+#: Dicts keyed by ids, and the kind of those ids.
+_ID_KEYED = {"groups": "group"}
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 _UUID = re.compile(r"^[0-9a-f]{32}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _DOWNLOAD_HEADERS = ("Content-Type", "Content-Disposition", "Content-Length")
@@ -87,6 +90,7 @@ class Side:
     _ids: Dict[Tuple[str, str], str] = field(default_factory=dict)
     _secrets: Dict[str, str] = field(default_factory=dict)
     _tokens: Dict[str, str] = field(default_factory=dict)
+    _last_body: bytes = b""
 
     # -- calls --------------------------------------------------------------------------------
 
@@ -157,12 +161,12 @@ class Side:
             return None
         location = response.headers["Location"]
         target = self.session.get(_absolute(self.url, location), allow_redirects=False,
-                                  timeout=60)
+                                  timeout=60, stream=True)
         self.observations.append((label, {
             "redirect": self._location(location),
             "download": self._download(target),
         }))
-        return target.content
+        return self._last_body
 
     # -- normalising --------------------------------------------------------------------------
 
@@ -212,6 +216,9 @@ class Side:
 
     def _shape(self, value: Any, key: str = "") -> Any:
         if isinstance(value, dict):
+            if key in _ID_KEYED:
+                return [(self._id(_ID_KEYED[key], name), self._shape(item))
+                        for name, item in value.items()]
             return [(name, self._shape(item, name)) for name, item in value.items()]
         if isinstance(value, list):
             return [self._shape(item, key) for item in value]
@@ -239,7 +246,8 @@ class Side:
             if name == "authToken":
                 value = "<secret>"
             elif name in kinds:
-                value = ",".join(self._id(kinds[name], part) for part in value.split(","))
+                first, comma, rest = value.partition(",")  # items=<id>[,<revision number>]
+                value = self._id(kinds[name], first) + comma + rest
             params.append((name, value))
         return {"path": split.path.rsplit("/download", 1)[-1], "query": sorted(params)}
 
@@ -247,7 +255,8 @@ class Side:
         observed: Dict[str, Any] = {"status": response.status_code}
         for name in _DOWNLOAD_HEADERS:
             observed[name] = response.headers.get(name)
-        content = response.content
+        content = _read_all(response)
+        self._last_body = content
         if response.headers.get("Content-Type", "").startswith("application/x-zip"):
             observed.pop("Content-Length")  # a streamed archive; its size varies with dates
             observed["zip"] = _zip_listing(content)
@@ -257,6 +266,22 @@ class Side:
         else:
             observed["body"] = "error page"
         return observed
+
+
+def _read_all(response: requests.Response) -> bytes:
+    """Read a streamed body whole, or as much as arrives before a short end.
+
+    (A download at an offset announces the full length and sends less.)
+    """
+    parts = []
+    try:
+        for block in response.raw.stream(65536, decode_content=False):
+            parts.append(block)
+    except Exception:  # the connection ended short of Content-Length
+        pass
+    finally:
+        response.close()
+    return b"".join(parts)
 
 
 def _absolute(base: str, location: str) -> str:
@@ -295,12 +320,35 @@ def compare(scenario: Callable[[Side], None], real: Side, emulator: Side,
         if label in known:
             seen, expected = _envelope_only(seen), _envelope_only(expected)
         if seen != expected:
-            differences.append(f"step {index} {label}:\n  real:     {expected}\n"
-                               f"  emulator: {seen}")
+            where, real_part, emulator_part = _first_difference(expected, seen)
+            differences.append(f"step {index} {label}: first difference at {where}:\n"
+                               f"  real:     {real_part}\n  emulator: {emulator_part}")
     if len(real.observations) != len(emulator.observations):
         differences.append(f"{len(real.observations)} steps on the real server, "
                            f"{len(emulator.observations)} on the emulator")
     assert not differences, "\n".join(differences)
+
+
+def _first_difference(real: Any, emulator: Any, where: str = "") -> Tuple[str, Any, Any]:
+    """Return the path of the first place two observations differ, and both values there."""
+    if isinstance(real, dict) and isinstance(emulator, dict):
+        if list(real) != list(emulator):
+            return f"{where} keys", list(real), list(emulator)
+        for key in real:
+            if real[key] != emulator[key]:
+                return _first_difference(real[key], emulator[key], f"{where}/{key}")
+    if isinstance(real, list) and isinstance(emulator, list):
+        pairs = all(isinstance(entry, tuple) for entry in real + emulator)
+        if pairs and [key for key, _ in real] != [key for key, _ in emulator]:
+            return f"{where} keys", [key for key, _ in real], [key for key, _ in emulator]
+        if len(real) != len(emulator):
+            return f"{where} length {len(real)} != {len(emulator)}", real, emulator
+        for number, (left, right) in enumerate(zip(real, emulator)):
+            if left != right:
+                name = left[0] if pairs else number
+                return _first_difference(left[1] if pairs else left,
+                                         right[1] if pairs else right, f"{where}/{name}")
+    return where or "/", real, emulator
 
 
 def _envelope_only(observed: Any) -> Any:

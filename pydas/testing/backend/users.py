@@ -54,6 +54,10 @@ class Users:
         """Return the user with this exact (stored lower-case) e-mail, or ``None``."""
         return self.db.one("SELECT * FROM user WHERE email = ?", (email,))
 
+    def by_uuid(self, uuid: str) -> Optional[Row]:
+        """Return the user with this uuid, or ``None``."""
+        return self.db.one("SELECT * FROM user WHERE uuid = ?", (uuid,))
+
     def by_name(self, firstname: Optional[str], lastname: Optional[str]) -> Optional[Row]:
         """Return the first user with this first and last name, or ``None``."""
         return self.db.one(
