@@ -4,10 +4,12 @@ Run by the harness as ``python benchmarks/client_tasks.py TASK JSON-ARGS``
 with the interpreter of the checkout under test. Each task logs in before
 ``timer.start()`` (log-in is not timed) and then does exactly what a user's
 script would: the public :func:`pydas.upload` / :func:`pydas.download`, or
-``Communicator.folder_get`` for the small calls.
+``Communicator.folder_get`` for the small calls; ``md5`` times the hashing
+alone.
 """
 
 import cProfile
+import hashlib
 from typing import Any, Dict, Optional
 
 from task_protocol import Timer, main
@@ -52,5 +54,14 @@ def download(timer: Timer, url: str, email: str, api_key: str, server_path: str,
     pydas.download(server_path, local_path, workers=workers, quiet=True)
 
 
+def md5(timer: Timer, path: str, piece: int = 1 << 20, **_credentials: str) -> None:
+    """``hashlib`` MD5 of a file read in pieces: the hashing floor of a verified transfer."""
+    timer.start()
+    digest = hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(piece), b""):
+            digest.update(block)
+
+
 if __name__ == "__main__":
-    main({"calls": calls, "upload": upload, "download": download})
+    main({"calls": calls, "upload": upload, "download": download, "md5": md5})

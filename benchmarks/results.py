@@ -22,9 +22,21 @@ RESULTS_DIR = os.path.join(HERE, "results")
 Run = Dict[str, Dict[str, Any]]
 
 
-def save(label: str, record: Dict[str, Any]) -> str:
+def save(label: str, record: Dict[str, Any], merge: bool = True) -> str:
+    """Write ``results/<label>.json``; with ``merge``, keep the targets measured earlier.
+
+    So ``--real-server ... --no-emulator --label before`` adds the real
+    server's figures to the emulator's of the same label.
+    """
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, f"{label}.json")
+    if merge and os.path.exists(path):
+        with open(path) as handle:
+            earlier = json.load(handle)
+        for target, runs in earlier["targets"].items():
+            if target not in record["targets"]:
+                record["targets"][target] = runs
+                record["meta"][target] = _meta(earlier, target)
     with open(path, "w") as handle:
         json.dump(record, handle, indent=1, sort_keys=True)
         handle.write("\n")
@@ -83,6 +95,10 @@ def _field(key: str, field: str, scale: float = 1.0) -> Callable[[Run], float]:
     return lambda run: run[key][field] * scale
 
 
+def _cpu_per_request(key: str) -> Callable[[Run], float]:
+    return lambda run: run[key]["cpu_seconds"] * 1000 / run[key]["requests"]
+
+
 def _per_call_over_rtt(key: str, sizes: Dict[str, Any]) -> Callable[[Run], float]:
     return lambda run: run[key]["seconds"] * 1000 / sizes["calls"] - sizes["rtt_ms"]
 
@@ -91,6 +107,8 @@ def _per_call_over_rtt(key: str, sizes: Dict[str, Any]) -> Callable[[Run], float
 
 
 def _old_cells(runs: List[Run], sizes: Dict[str, Any]) -> List[str]:
+    if not any("calls.old" in run for run in runs):
+        return ["—"] * len(TARGETS)
     s = _spread
     return [
         f"{s(_per_run(runs, _seconds('calls.old')))} s, "
@@ -112,6 +130,11 @@ def _old_cells(runs: List[Run], sizes: Dict[str, Any]) -> List[str]:
 
 
 def _new_cells(runs: List[Run], sizes: Dict[str, Any]) -> List[str]:
+    """The cells of one pydas column; ratios to the old client are left out without it."""
+    return [cell.replace(" (—x)", "") for cell in _new_cells_with_ratios(runs, sizes)]
+
+
+def _new_cells_with_ratios(runs: List[Run], sizes: Dict[str, Any]) -> List[str]:
     s = _spread
     return [
         f"{s(_per_run(runs, _seconds('calls.new')))} s "
@@ -207,23 +230,37 @@ def _details(record: Dict[str, Any], target: str) -> List[str]:
             _spread(_per_run(present, _field(key, "requests")), 0) if proxied else "—",
             _spread(_per_run(present, _field(key, "connections")), 0) if proxied else "—",
             _spread(_per_run(present, _field(key, "upload_bytes", 1e-6)), 2) if proxied else "—",
+            _spread(_per_run(present, _field(key, "cpu_seconds")), 2),
+            _spread(_per_run(present, _cpu_per_request(key)), 2) if proxied else "—",
         ])
     header = ["step", "seconds", "peak RSS (MiB)", "requests", "connections",
-              "upload.perform MB"]
+              "upload.perform MB", "client CPU (s)", "client CPU per request (ms)"]
     return _table(header, rows)
+
+
+def _meta(record: Dict[str, Any], target: str) -> Dict[str, Any]:
+    """The conditions of one target's runs (records of the first format kept them at the top)."""
+    meta = record.get("meta", {}).get(target)
+    if meta is None:
+        keys = ("date", "load_before", "load_after", "runs", "command")
+        meta = {key: record.get(key) for key in keys}
+        meta["old_client"] = True
+    return meta
 
 
 def _record_notes(record: Dict[str, Any]) -> List[str]:
     lines = [
-        f"* ``{record['label']}``: {record['date']}, code at ``{record['code']}``, "
-        f"{record['runs']} run(s), command ``{record['command']}``.",
-        f"  Machine: {record['machine']}.",
-        f"  Load (``uptime``) before: ``{record['load_before']}``; "
-        f"after: ``{record['load_after']}``.",
+        f"* ``{record['label']}``: code at ``{record['code']}``; {record['machine']}.",
         f"  Clients: {record['clients']}.",
     ]
-    for note in record.get("notes", []):
-        lines.append(f"  {note}")
+    for target in record["targets"]:
+        meta = _meta(record, target)
+        old = "" if meta.get("old_client") else " (without the old client)"
+        lines += [
+            f"  {target}{old}: {meta['date']}, {meta['runs']} run(s), "
+            f"``{meta['command']}``; load (``uptime``) before ``{meta['load_before']}``, "
+            f"after ``{meta['load_after']}``.",
+        ]
     return lines
 
 
@@ -261,6 +298,9 @@ How the figures are obtained
   ``_download_folder_recursive`` / ``_download_item`` are called with the
   destination's id, which is what its ``upload`` / ``download`` do after the
   path lookup).
+* **Client CPU** is the task process's user + system time during the measured
+  part (all its threads), from ``getrusage``; per request, divided by the
+  requests counted on the wire.
 * **Peak memory** is the process's ``VmHWM``, reported by a Python task
   itself at its end and sampled every 5 ms for ``curl`` (``procs.py``).
 * **Statistics.** Each figure is the median of the runs with the range in

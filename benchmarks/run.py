@@ -98,6 +98,16 @@ def _runs(target: Target, sizes: Sizes, count: int, old_python: Optional[str],
     return done
 
 
+def _measure(record: Dict[str, Any], target: Target, sizes: Sizes, count: int,
+             old_python: Optional[str], curl: Optional[str], command: str) -> None:
+    """Run the steps ``count`` times against ``target``; store the runs and the conditions."""
+    meta = {"date": timestamp(), "load_before": _uptime(), "runs": count, "command": command,
+            "url": target.url, "old_client": old_python is not None}
+    record["targets"][target.kind] = _runs(target, sizes, count, old_python, curl)
+    meta["load_after"] = _uptime()
+    record["meta"][target.kind] = meta
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one run")
@@ -132,29 +142,24 @@ def main(argv: Optional[List[str]] = None) -> None:
         "label": label,
         "date": timestamp(),
         "code": _code_version(),
-        "command": command,
         "machine": _machine(),
-        "load_before": _uptime(),
-        "runs": runs,
         "sizes": dataclasses.asdict(sizes),
         "steps": [key for key, _, _ in STEPS],
         "clients": f"pydas {_code_version()} (this checkout); {old_note}; "
                    f"curl: {curl or 'not found'}",
         "targets": {},
+        "meta": {},
     }
     if not args.no_emulator:
         with emulator_target() as target:
-            record["targets"]["emulator"] = _runs(target, sizes, runs, old_python, curl)
+            _measure(record, target, sizes, runs, old_python, curl, command)
     if args.real_server:
         target = real_server_target(args.real_server)
-        record["targets"]["real server"] = _runs(target, sizes, real_runs, None, curl)
-        record.setdefault("notes", []).append(
-            f"Real server: {target.url}, {real_runs} run(s), pydas and curl only.")
-    record["load_after"] = _uptime()
+        _measure(record, target, sizes, real_runs, None, curl, command)
     if args.quick and not args.write:
         print(results.render([record]))
         return
-    path = results.save(label, record)
+    path = results.save(label, record, merge=not args.quick)
     print(f"raw results: {path}")
     with open(os.path.join(HERE, "RESULTS.rst"), "w") as handle:
         handle.write(results.render(results.load_all()))

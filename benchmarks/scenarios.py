@@ -14,7 +14,8 @@ this order:
   the same directory (``allow_existing_download_paths``);
 * ``big_up.*`` / ``big_down.*``: one file of ``Sizes.big_mib`` MiB uploaded
   and downloaded directly (no proxy: the loopback is the floor), by pydas, by
-  the old client and by ``curl``.
+  the old client and by ``curl``; ``big_md5.new`` times ``hashlib``'s MD5 of
+  that file alone, the floor of any client that verifies what it moves.
 
 Each measurement is a dict: ``seconds`` (the measured part only, see
 :mod:`task_protocol`; for curl the whole process), ``peak_rss_mib``, and
@@ -75,6 +76,7 @@ STEPS: List[Tuple[str, str, str]] = [
     ("big_down.new", "new", "pydas.download of the big item, direct"),
     ("big_down.old", "old", "old download of the big item, direct"),
     ("big_down.curl", "curl", "curl of bitstream.download (following the redirect), direct"),
+    ("big_md5.new", "new", "hashlib MD5 of the big file (page cache): the hashing floor"),
 ]
 
 
@@ -221,6 +223,7 @@ class Bench:
         if self.curl:
             out["big_down.curl"] = self._curl_download(item, os.path.join(down, "curl.bin"))
             self._check_and_remove(os.path.join(down, "curl.bin"))
+        out["big_md5.new"] = self._task("new", "md5", False, 1, path=self.big_file)
 
     def _check_and_remove(self, path: str) -> None:
         size = os.path.getsize(path)

@@ -51,6 +51,10 @@ class Target:
         raise LookupError(f"no {name!r} in folder {folder_id}")
 
     def delete_folder(self, folder_id: Any) -> None:
+        """Delete a folder, its sub-folders first (small requests: no one call runs for long)."""
+        children = self.communicator.folder_children(self.token, folder_id)
+        for child in children.get("folders") or []:
+            self.delete_folder(child["folder_id"])
         self.communicator.delete_folder(self.token, folder_id)
 
 

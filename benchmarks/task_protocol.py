@@ -3,14 +3,16 @@
 A task script is run as ``python SCRIPT TASK JSON-ARGS``. Its task function
 does any set-up it does not want timed, then calls ``timer.start()``, does the
 measured work, and may return a dict of extra figures. The script prints one
-JSON line: the seconds between ``timer.start()`` and the return, the process's
-peak resident memory (``VmHWM``, see :mod:`procs`), and the extra figures.
+JSON line: the seconds between ``timer.start()`` and the return, the CPU
+seconds (user + system, all threads) the process used in that time, its peak
+resident memory (``VmHWM``, see :mod:`procs`), and the extra figures.
 
 This module must import nothing from pydas: the old client's virtualenv loads it
 too.
 """
 
 import json
+import resource
 import sys
 import time
 from typing import Any, Callable, Dict, Optional
@@ -22,10 +24,16 @@ class Timer:
     """Marks where the measured part of a task begins."""
 
     def __init__(self) -> None:
-        self.started = time.perf_counter()
+        self.start()
 
     def start(self) -> None:
         self.started = time.perf_counter()
+        self.cpu_started = _cpu_seconds()
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mib(pid: Any = "self") -> Optional[float]:
@@ -46,4 +54,6 @@ def main(tasks: Dict[str, Callable[..., Any]]) -> None:
     timer = Timer()
     extra = tasks[name](timer, **args) or {}
     seconds = time.perf_counter() - timer.started
-    print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_rss_mib(), **extra}))
+    cpu = _cpu_seconds() - timer.cpu_started
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mib": peak_rss_mib(),
+                      **extra}))
