@@ -120,40 +120,39 @@ def calls(timer: Timer, url: str, email: str, api_key: str, folder_id: str,
         communicator.folder_get(token, folder_id)
 
 
-def upload_tree(timer: Timer, url: str, email: str, api_key: str, path: str,
-                folder_id: str, reuse_existing: bool = False) -> None:
-    """What ``pydas.upload(tree)`` does once it has the destination folder's id."""
+def _quietly(timer: Timer, url: str, email: str, api_key: str, function: str,
+             *args: Any, **kwargs: Any) -> None:
+    """Log in, then time ``api.<function>(...)`` with its status lines sent to /dev/null."""
     api = _login(url, email, api_key)
     timer.start()
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        api._upload_folder_recursive(path, folder_id, reuse_existing=reuse_existing)
+        getattr(api, function)(*args, **kwargs)
+
+
+def upload_tree(timer: Timer, url: str, email: str, api_key: str, path: str,
+                folder_id: str, reuse_existing: bool = False) -> None:
+    """What ``pydas.upload(tree)`` does once it has the destination folder's id."""
+    _quietly(timer, url, email, api_key, "_upload_folder_recursive", path, folder_id,
+             reuse_existing=reuse_existing)
 
 
 def upload_file(timer: Timer, url: str, email: str, api_key: str, path: str,
                 folder_id: str) -> None:
     """What ``pydas.upload(file)`` does once it has the destination folder's id."""
-    api = _login(url, email, api_key)
-    timer.start()
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        api._upload_as_item(os.path.basename(path), folder_id, path)
+    _quietly(timer, url, email, api_key, "_upload_as_item", os.path.basename(path), folder_id,
+             path)
 
 
 def download_tree(timer: Timer, url: str, email: str, api_key: str, folder_id: str,
                   local_path: str) -> None:
     """What ``pydas.download(folder path)`` does once it has found the folder."""
-    api = _login(url, email, api_key)
-    timer.start()
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        api._download_folder_recursive(folder_id, local_path)
+    _quietly(timer, url, email, api_key, "_download_folder_recursive", folder_id, local_path)
 
 
 def download_file(timer: Timer, url: str, email: str, api_key: str, item_id: str,
                   local_path: str) -> None:
     """What ``pydas.download(item path)`` does once it has found the item."""
-    api = _login(url, email, api_key)
-    timer.start()
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        api._download_item(item_id, local_path)
+    _quietly(timer, url, email, api_key, "_download_item", item_id, local_path)
 
 
 if __name__ == "__main__":
