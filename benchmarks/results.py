@@ -68,13 +68,13 @@ def _per_run(runs: List[Run], figure: Callable[[Run], Optional[float]]) -> List[
 
 
 def _spread(values: List[float], digits: int = 1, unit: str = "") -> str:
-    """``median (min–max)`` of per-run values, or a dash when there are none."""
+    """``median unit [min–max]`` of per-run values (no range when they agree); ``—`` if none."""
     if not values:
         return "—"
-    middle = statistics.median(values)
-    text = f"{middle:.{digits}f}{unit}"
-    if len(values) > 1:
-        text += f" ({min(values):.{digits}f}–{max(values):.{digits}f})"
+    text = f"{statistics.median(values):.{digits}f}{unit}"
+    low, high = f"{min(values):.{digits}f}", f"{max(values):.{digits}f}"
+    if low != high:
+        text += f" [{low}–{high}]"
     return text
 
 
@@ -106,59 +106,72 @@ def _per_call_over_rtt(key: str, sizes: Dict[str, Any]) -> Callable[[Run], float
 # -- the summary table ---------------------------------------------------------
 
 
+class _Figures:
+    """Formats one column's figures from its runs."""
+
+    def __init__(self, runs: List[Run], sizes: Dict[str, Any]) -> None:
+        self.runs = runs
+        self.sizes = sizes
+
+    def __call__(self, figure: Callable[[Run], float], digits: int = 1, unit: str = "") -> str:
+        return _spread(_per_run(self.runs, figure), digits, unit)
+
+    def has(self, key: str) -> bool:
+        return any(key in run for run in self.runs)
+
+    def times(self, slower: str, faster: str) -> str:
+        """`` (N x)``: how many times faster ``faster`` was, within each run; empty without it."""
+        if not (self.has(slower) and self.has(faster)):
+            return ""
+        return f" ({self(_ratio(slower, faster), 2, 'x')})"
+
+    def of_curl(self, step: str) -> str:
+        return self(_ratio(f"{step}.curl", f"{step}.{self.who}"), 2, "x curl")
+
+    who = "new"
+
+
 def _old_cells(runs: List[Run], sizes: Dict[str, Any]) -> List[str]:
-    if not any("calls.old" in run for run in runs):
+    f = _Figures(runs, sizes)
+    if not f.has("calls.old"):
         return ["—"] * len(TARGETS)
-    s = _spread
+    f.who = "old"
     return [
-        f"{s(_per_run(runs, _seconds('calls.old')))} s, "
-        f"{s(_per_run(runs, _field('calls.old', 'connections')), 0)} connections",
-        f"{s(_per_run(runs, _seconds('upload.old.w1')))} s, "
-        f"{s(_per_run(runs, _per_file('upload.old.w1')), 2)} requests per file",
+        f"{f(_seconds('calls.old'), 1, ' s')}, "
+        f"{f(_field('calls.old', 'connections'), 0, ' connections')}",
+        f"{f(_seconds('upload.old.w1'), 1, ' s')}, "
+        f"{f(_per_file('upload.old.w1'), 2)} requests per file",
         "—",
-        f"{s(_per_run(runs, _seconds('rerun.old.w1')))} s, "
-        f"{s(_per_run(runs, _per_file('rerun.old.w1')), 2)} requests per file, "
-        f"{s(_per_run(runs, _field('rerun.old.w1', 'upload_bytes', 1e-6)), 2)} MB sent",
-        f"{s(_per_run(runs, _seconds('download.old.w1')))} s, "
-        f"{s(_per_run(runs, _per_file('download.old.w1')), 2)} requests per file",
-        "—",
-        f"{s(_per_run(runs, _ratio('big_up.curl', 'big_up.old')), 2)}x curl, "
-        f"{s(_per_run(runs, _field('big_up.old', 'peak_rss_mib')), 0)} MiB",
-        f"{s(_per_run(runs, _ratio('big_down.curl', 'big_down.old')), 2)}x curl, "
-        f"{s(_per_run(runs, _field('big_down.old', 'peak_rss_mib')), 0)} MiB",
+        f"{f(_seconds('rerun.old.w1'), 1, ' s')}, "
+        f"{f(_per_file('rerun.old.w1'), 2)} requests per file, "
+        f"{f(_field('rerun.old.w1', 'upload_bytes', 1e-6), 2, ' MB')} sent",
+        f"{f(_seconds('download.old.w1'), 1, ' s')}, "
+        f"{f(_per_file('download.old.w1'), 2)} requests per file",
+        "— (refuses an existing directory)",
+        f"{f.of_curl('big_up')}, {f(_field('big_up.old', 'peak_rss_mib'), 0, ' MiB')}",
+        f"{f.of_curl('big_down')}, {f(_field('big_down.old', 'peak_rss_mib'), 0, ' MiB')}",
     ]
 
 
 def _new_cells(runs: List[Run], sizes: Dict[str, Any]) -> List[str]:
-    """The cells of one pydas column; ratios to the old client are left out without it."""
-    return [cell.replace(" (—x)", "") for cell in _new_cells_with_ratios(runs, sizes)]
-
-
-def _new_cells_with_ratios(runs: List[Run], sizes: Dict[str, Any]) -> List[str]:
-    s = _spread
+    f = _Figures(runs, sizes)
     return [
-        f"{s(_per_run(runs, _seconds('calls.new')))} s "
-        f"({s(_per_run(runs, _ratio('calls.old', 'calls.new')), 2)}x), "
-        f"{s(_per_run(runs, _field('calls.new', 'connections')), 0)} connection(s); "
-        f"RTT + {s(_per_run(runs, _per_call_over_rtt('calls.new', sizes)), 2)} ms per call",
-        f"{s(_per_run(runs, _seconds('upload.new.w1')))} s "
-        f"({s(_per_run(runs, _ratio('upload.old.w1', 'upload.new.w1')), 2)}x), "
-        f"{s(_per_run(runs, _per_file('upload.new.w1')), 2)} requests per file",
-        f"{s(_per_run(runs, _seconds('upload.new.w8')))} s "
-        f"({s(_per_run(runs, _ratio('upload.old.w1', 'upload.new.w8')), 1)}x)",
-        f"{s(_per_run(runs, _seconds('rerun.new.w1')))} s (w1), "
-        f"{s(_per_run(runs, _seconds('rerun.new.w8')))} s (w8); "
-        f"{s(_per_run(runs, _per_file('rerun.new.w1')), 2)} requests per file, "
-        f"{s(_per_run(runs, _field('rerun.new.w1', 'upload_bytes', 1e-6)), 2)} MB sent",
-        f"{s(_per_run(runs, _seconds('download.new.w1')))} s "
-        f"({s(_per_run(runs, _ratio('download.old.w1', 'download.new.w1')), 2)}x), "
-        f"{s(_per_run(runs, _per_file('download.new.w1')), 2)} requests per file",
-        f"{s(_per_run(runs, _seconds('redownload.new.w1')))} s (w1), "
-        f"{s(_per_run(runs, _per_file('redownload.new.w1')), 2)} requests per file",
-        f"{s(_per_run(runs, _ratio('big_up.curl', 'big_up.new')), 2)}x curl, "
-        f"{s(_per_run(runs, _field('big_up.new', 'peak_rss_mib')), 0)} MiB",
-        f"{s(_per_run(runs, _ratio('big_down.curl', 'big_down.new')), 2)}x curl, "
-        f"{s(_per_run(runs, _field('big_down.new', 'peak_rss_mib')), 0)} MiB",
+        f"{f(_seconds('calls.new'), 1, ' s')}{f.times('calls.old', 'calls.new')}, "
+        f"{f(_field('calls.new', 'connections'), 0, ' connection(s)')}; RTT + "
+        f"{f(_per_call_over_rtt('calls.new', sizes), 2, ' ms')} per call",
+        f"{f(_seconds('upload.new.w1'), 1, ' s')}{f.times('upload.old.w1', 'upload.new.w1')}, "
+        f"{f(_per_file('upload.new.w1'), 2)} requests per file",
+        f"{f(_seconds('upload.new.w8'), 1, ' s')}{f.times('upload.old.w1', 'upload.new.w8')}",
+        f"{f(_seconds('rerun.new.w1'), 1, ' s')} (w1), {f(_seconds('rerun.new.w8'), 1, ' s')} "
+        f"(w8); {f(_per_file('rerun.new.w1'), 2)} requests per file, "
+        f"{f(_field('rerun.new.w1', 'upload_bytes', 1e-6), 2, ' MB')} sent",
+        f"{f(_seconds('download.new.w1'), 1, ' s')}"
+        f"{f.times('download.old.w1', 'download.new.w1')}, "
+        f"{f(_per_file('download.new.w1'), 2)} requests per file",
+        f"{f(_seconds('redownload.new.w1'), 1, ' s')} (w1), "
+        f"{f(_per_file('redownload.new.w1'), 2)} requests per file",
+        f"{f.of_curl('big_up')}, {f(_field('big_up.new', 'peak_rss_mib'), 0, ' MiB')}",
+        f"{f.of_curl('big_down')}, {f(_field('big_down.new', 'peak_rss_mib'), 0, ' MiB')}",
     ]
 
 
@@ -216,22 +229,34 @@ def _summary(records: List[Dict[str, Any]], target: str) -> List[str]:
     return _table(header, rows)
 
 
+def _cell(runs: List[Run], figure: Callable[[Run], float], digits: int,
+          shown: bool = True) -> str:
+    """A figure over the runs, saying so when only some runs have it."""
+    if not shown:
+        return "—"
+    values = _per_run(runs, figure)
+    text = _spread(values, digits)
+    if values and len(values) < len(runs):
+        text += f" ({len(values)} of {len(runs)} runs)"
+    return text
+
+
 def _details(record: Dict[str, Any], target: str) -> List[str]:
     runs = record["targets"][target]
     keys = [key for key in record["steps"] if any(key in run for run in runs)]
     rows = []
     for key in keys:
         present = [run for run in runs if key in run]
-        proxied = "requests" in present[0]
+        proxied = "requests" in present[0][key]
         rows.append([
             f"``{key}``",
-            _spread(_per_run(present, _seconds(key)), 2),
-            _spread(_per_run(present, _field(key, "peak_rss_mib")), 0),
-            _spread(_per_run(present, _field(key, "requests")), 0) if proxied else "—",
-            _spread(_per_run(present, _field(key, "connections")), 0) if proxied else "—",
-            _spread(_per_run(present, _field(key, "upload_bytes", 1e-6)), 2) if proxied else "—",
-            _spread(_per_run(present, _field(key, "cpu_seconds")), 2),
-            _spread(_per_run(present, _cpu_per_request(key)), 2) if proxied else "—",
+            _cell(runs, _seconds(key), 2),
+            _cell(runs, _field(key, "peak_rss_mib"), 0),
+            _cell(runs, _field(key, "requests"), 0, proxied),
+            _cell(runs, _field(key, "connections"), 0, proxied),
+            _cell(runs, _field(key, "upload_bytes", 1e-6), 2, proxied),
+            _cell(runs, _field(key, "cpu_seconds"), 2),
+            _cell(runs, _cpu_per_request(key), 2, proxied),
         ])
     header = ["step", "seconds", "peak RSS (MiB)", "requests", "connections",
               "upload.perform MB", "client CPU (s)", "client CPU per request (ms)"]
@@ -303,10 +328,11 @@ How the figures are obtained
   requests counted on the wire.
 * **Peak memory** is the process's ``VmHWM``, reported by a Python task
   itself at its end and sampled every 5 ms for ``curl`` (``procs.py``).
-* **Statistics.** Each figure is the median of the runs with the range in
-  brackets; a ratio ("1.77x": how many times faster than the old client, or
-  the fraction of curl's throughput) is taken within each run, then its median
-  and range are given.
+* **Statistics.** Each figure is the median of the runs, with the range
+  ``[min–max]`` when they differ; a ratio (``1.77x``: how many times faster
+  than the old client; ``0.57x curl``: the fraction of curl's throughput,
+  i.e. curl's time over the client's) is taken within each run, then its
+  median and range are given.
 """
 
 
