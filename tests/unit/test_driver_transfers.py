@@ -8,7 +8,7 @@ import responses
 from support.local_server import answer
 from support.wire import BASE, ENDPOINT, core, envelope, failure, form_params, query_params
 
-from pydas import _transport, exceptions
+from pydas import _transport, drivers, exceptions
 from pydas._transport import CHUNK_SIZE, bodies
 
 TOKEN = "Tk9secretTOKENvalue0123456789abc"
