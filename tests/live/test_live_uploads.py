@@ -94,6 +94,14 @@ def test_stream_mode_and_ignored_ids_are_accepted(live_user, scratch, tmp_path):
     assert _bitstreams(live_user.head(item)) == {
         "plain.bin": (len(data), hashlib.md5(data).hexdigest())
     }
+    # The server's multipart mode does not check whether the token was used up
+    # (only its user and item ids): the used token still stores a new bitstream.
+    live_user.communicator.perform_upload(upload_token, "again.bin", filepath=str(path),
+                                          mode="multipart")
+    assert _bitstreams(live_user.head(item)) == {
+        "plain.bin": (len(data), hashlib.md5(data).hexdigest()),
+        "again.bin": (len(data), hashlib.md5(data).hexdigest()),
+    }
 
 
 @covers("CoreDriver.perform_upload", "CoreDriver.get_upload_offset")
