@@ -5,6 +5,8 @@ package, one module per job:
 
 * :mod:`~pydas._transfer.remote` — calls to the server with the current
   token (by keyword), renewed once when it expires;
+* :mod:`~pydas._transfer.answers` — the shape of every answer the engine
+  uses, checked (:class:`~pydas.exceptions.MalformedResponse` otherwise);
 * :mod:`~pydas._transfer.paths` — server paths (``/users/...``,
   ``/communities/...``, ``Private/...``) resolved to folders and items;
 * :mod:`~pydas._transfer.local` — the local input, scanned and checked before
@@ -27,7 +29,7 @@ from pydas._transfer.names import name_key, repair_text, safe_name
 from pydas._transfer.options import TransferOptions
 from pydas._transfer.paths import destination_folder, folder_by_id, resolve
 from pydas._transfer.progress import Reporter
-from pydas._transfer.remote import Remote, head_revision
+from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner, check_workers
 from pydas._transfer.upload import upload_entries
 from pydas._transfer.verify import file_md5
@@ -45,7 +47,6 @@ __all__ = [
     "download_item",
     "file_md5",
     "folder_by_id",
-    "head_revision",
     "name_key",
     "repair_text",
     "resolve",

@@ -18,10 +18,11 @@ import threading
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from pydas import exceptions
+from pydas._transfer.answers import Bitstream, Item
 from pydas._transfer.names import NameBook, inside, repair_text, safe_name
 from pydas._transfer.options import Transfer, TransferOptions
 from pydas._transfer.progress import Reporter
-from pydas._transfer.remote import Remote, head_revision
+from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner
 from pydas._transfer.send import MAX_ATTEMPTS
 from pydas._transfer.verify import local_file_matches, matches
@@ -29,12 +30,6 @@ from pydas._transfer.verify import local_file_matches, matches
 __all__ = ["download_folder", "download_item"]
 
 logger = logging.getLogger("pydas")
-
-
-def _is_link(bitstream: Dict[str, Any]) -> bool:
-    return bitstream.get("mimetype") == "url" or str(bitstream.get("path", "")).startswith(
-        ("http://", "https://")
-    )
 
 
 class _Downloader:
@@ -63,20 +58,16 @@ class _Downloader:
         """Download a folder to ``path`` (already placed); returns the futures of its items."""
         self.reporter.status(f"Creating Folder at {path}")
         self.make_directory(path)
-        folder_id = folder["folder_id"]
-        children = self.remote.call(self.communicator.folder_children, folder_id=folder_id)
+        children = self.remote.children(folder["folder_id"])
         book = NameBook()
         # every local name is chosen here, in the server's order, so that the
         # result never depends on which worker finishes first
         placed = [
             (child, self.place(path, repair_text(child["name"]), book))
-            for child in children.get("folders") or []
+            for child in children.folders
         ]
         lookups: Iterable[concurrent.futures.Future] = (
-            self.runner.submit(
-                self.remote.call, self.communicator.item_get, item_id=child["item_id"]
-            )
-            for child in children.get("items") or []
+            self.runner.submit(self.remote.item, child["item_id"]) for child in children.items
         )
         if self.runner.parallel:
             lookups = list(lookups)  # the workers look items up ahead of the downloads
@@ -102,8 +93,8 @@ class _Downloader:
         return inside(parent, local)
 
     def plan(
-        self, item: Dict[str, Any], parent: str, book: NameBook
-    ) -> Tuple[str, Optional[List[Dict[str, Any]]]]:
+        self, item: Item, parent: str, book: NameBook
+    ) -> Tuple[str, Optional[List[Bitstream]]]:
         """Choose the local path of an item and the files to fetch for it.
 
         One file arrives as that file (named like the bitstream); several, or
@@ -113,24 +104,22 @@ class _Downloader:
 
         :returns: ``(path, bitstreams)``
         """
-        name = repair_text(item["name"])
+        name = repair_text(item.name)
         bitstreams = []
         links = 0
-        for bitstream in (head_revision(item) or {}).get("bitstreams") or []:
-            if _is_link(bitstream):
+        for bitstream in item.head.bitstreams if item.head else ():
+            if bitstream.link:
                 links += 1
-                self.reporter.warn(f"Skipping link {repair_text(bitstream['name'])} in item {name}")
+                self.reporter.warn(f"Skipping link {repair_text(bitstream.name)} in item {name}")
             else:
                 bitstreams.append(bitstream)
         if links and not bitstreams:
             return os.path.join(parent, safe_name(name)), None
         if len(bitstreams) == 1:
-            return self.place(parent, repair_text(bitstreams[0]["name"]), book), bitstreams
+            return self.place(parent, repair_text(bitstreams[0].name), book), bitstreams
         return self.place(parent, name, book), bitstreams
 
-    def item(
-        self, item: Dict[str, Any], path: str, bitstreams: Optional[List[Dict[str, Any]]]
-    ) -> str:
+    def item(self, item: Item, path: str, bitstreams: Optional[List[Bitstream]]) -> str:
         """Download an item planned by :meth:`plan` to ``path``; returns ``path``."""
         if bitstreams is None:
             # nothing stored on the server: no empty directory for it
@@ -142,17 +131,16 @@ class _Downloader:
             self.make_directory(path)
             inner = NameBook()
             for bitstream in bitstreams:
-                self.bitstream(bitstream, self.place(path, repair_text(bitstream["name"]), inner))
+                self.bitstream(bitstream, self.place(path, repair_text(bitstream.name), inner))
         callbacks = self.options.item_download_callbacks
         if callbacks:
             with self._callback_lock:
                 for callback in callbacks:
-                    callback(self.communicator, self.remote.token, item, path)
+                    callback(self.communicator, self.remote.token, item.raw, path)
         return path
 
-    def bitstream(self, bitstream: Dict[str, Any], target: str) -> None:
-        size = int(bitstream.get("sizebytes") or 0)
-        checksum = str(bitstream.get("checksum") or "").strip().lower()
+    def bitstream(self, bitstream: Bitstream, target: str) -> None:
+        size, checksum = bitstream.size, bitstream.checksum
         self.reporter.expect(size)
         if os.path.islink(target) or (os.path.exists(target) and not os.path.isfile(target)):
             raise exceptions.UnsafePathError(
@@ -164,7 +152,7 @@ class _Downloader:
             self.reporter.file_done()
             return
         self.reporter.status(f"Creating File at {target}")
-        _fetch_verified(self.transfer, bitstream, size, checksum, target)
+        _fetch_verified(self.transfer, bitstream, target)
         self.reporter.file_done()
 
 
@@ -185,9 +173,7 @@ def _temporary_beside(target: str) -> Tuple[int, str]:
             continue
 
 
-def _fetch_verified(
-    transfer: Transfer, bitstream: Dict[str, Any], size: int, checksum: str, target: str
-) -> None:
+def _fetch_verified(transfer: Transfer, bitstream: Bitstream, target: str) -> None:
     """Download one bitstream into a temporary file beside ``target``, check it, rename it.
 
     A connection cut is resumed from the bytes already written (the
@@ -199,7 +185,7 @@ def _fetch_verified(
     """
     handle, temporary = _temporary_beside(target)
     remote, reporter = transfer.remote, transfer.reporter
-    bitstream_id = bitstream["bitstream_id"]
+    size, checksum = bitstream.size, bitstream.checksum
     try:
         with os.fdopen(handle, "wb") as out:
             attempts = 0
@@ -214,7 +200,7 @@ def _fetch_verified(
                     try:
                         _, chunks = remote.call(
                             transfer.communicator.download_bitstream,
-                            bitstream_id=bitstream_id,
+                            bitstream_id=bitstream.id,
                             offset=written or None,
                         )
                         try:
@@ -305,5 +291,5 @@ def download_item(
     :returns: the local path of the downloaded file or directory
     """
     downloader = _Downloader(Transfer(remote, options, reporter, Runner(1)))
-    item = remote.call(remote.communicator.item_get, item_id=item["item_id"])
-    return downloader.item(item, *downloader.plan(item, local_path, NameBook()))
+    record = remote.item(item["item_id"])
+    return downloader.item(record, *downloader.plan(record, local_path, NameBook()))

@@ -4,15 +4,20 @@ A :class:`Remote` hands the current API token to each communicator call, as
 the ``token`` keyword, and renews the token once when the server reports it
 expired. Every other argument is passed by keyword too, so a call reads the
 same whatever position ``token`` has in the driver method's signature.
+
+The named methods (:meth:`Remote.children`, :meth:`Remote.item`, ...) are
+the calls the engine makes; each returns its answer checked by
+:mod:`pydas._transfer.answers`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, TypeVar
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 from pydas import exceptions
+from pydas._transfer import answers
 
-__all__ = ["Remote", "head_revision"]
+__all__ = ["Remote"]
 
 T = TypeVar("T")
 
@@ -53,17 +58,53 @@ class Remote:
         except exceptions.InvalidToken:
             return function(token=self._renew(token), **kwargs)
 
+    # -- the calls of the engine, with checked answers ------------------------
 
-def head_revision(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """Return the revision with the largest number from an ``item_get`` answer.
+    def children(self, folder_id: Any) -> answers.Listing:
+        """The folders and items inside a folder (``midas.folder.children``)."""
+        return answers.listing(self.call(self.communicator.folder_children, folder_id=folder_id))
 
-    The server lists revisions in database order, so the last one is not
-    necessarily the head (midas-web-api.md §3.2).
+    def home(self) -> List[Dict[str, Any]]:
+        """The folders of the user's home, ``Private`` and ``Public`` (``midas.user.folders``)."""
+        return answers.home_folders(self.call(self.communicator.list_user_folders))
 
-    :param item: the answer of ``midas.item.get``
-    :returns: the head revision, or ``None`` if the item has none
-    """
-    revisions = item.get("revisions") or []
-    if not revisions:
-        return None
-    return max(revisions, key=lambda revision: int(revision["revision"]))
+    def folder(self, folder_id: Any) -> Dict[str, Any]:
+        """One folder (``midas.folder.get``)."""
+        return answers.folder_record(
+            self.call(self.communicator.folder_get, folder_id=folder_id), "midas.folder.get"
+        )
+
+    def community_folder_id(self, name: str) -> str:
+        """The id of the root folder of the community called ``name`` (``midas.community.get``)."""
+        community = self.call(self.communicator.get_community_by_name, name=name)
+        return answers.folder_record(community, "midas.community.get")["folder_id"]
+
+    def item(self, item_id: Any) -> answers.Item:
+        """An item with its revisions and bitstreams (``midas.item.get``)."""
+        return answers.item_record(self.call(self.communicator.item_get, item_id=item_id))
+
+    def create_item(self, name: str, folder_id: Any) -> str:
+        """Create an item in a folder; returns its id (``midas.item.create``)."""
+        item = self.call(self.communicator.create_item, name=name, parent_id=folder_id)
+        return answers.created_id(item, "item_id", "midas.item.create")
+
+    def create_folder(self, name: str, parent_id: Any, reuse_existing: bool) -> str:
+        """Create a folder (or, with ``reuse_existing``, find it); returns its id."""
+        folder = self.call(
+            self.communicator.create_folder,
+            name=name,
+            parent_id=parent_id,
+            reuse_existing=reuse_existing,
+        )
+        return answers.created_id(folder, "folder_id", "midas.folder.create")
+
+    def upload_token(self, item_id: Any, filename: str, checksum: Optional[str] = None) -> str:
+        """An upload token for one file of an item (``""``: the server already has it)."""
+        return answers.upload_token(
+            self.call(
+                self.communicator.generate_upload_token,
+                item_id=item_id,
+                filename=filename,
+                checksum=checksum,
+            )
+        )

@@ -14,11 +14,12 @@ import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from pydas import exceptions
+from pydas._transfer.answers import Bitstream, Item, Listing
 from pydas._transfer.local import LocalDirectory, LocalFile, totals
 from pydas._transfer.names import name_key
 from pydas._transfer.options import Transfer, TransferOptions
 from pydas._transfer.progress import Reporter
-from pydas._transfer.remote import Remote, head_revision
+from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner
 from pydas._transfer.send import send_file
 from pydas._transfer.verify import file_md5, matches
@@ -29,17 +30,16 @@ __all__ = ["upload_entries"]
 class _Listing:
     """The children of one server folder, by (repaired) name."""
 
-    def __init__(self, children: Optional[Dict[str, Any]] = None) -> None:
-        children = children or {}
-        self.folders = {name_key(f["name"]): f for f in children.get("folders") or []}
-        self.items = {name_key(i["name"]): i for i in children.get("items") or []}
+    def __init__(self, children: Optional[Listing] = None) -> None:
+        self.folders = {name_key(f["name"]): f for f in children.folders} if children else {}
+        self.items = {name_key(i["name"]): i for i in children.items} if children else {}
 
 
-def _bitstreams_by_name(item: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
-    revision = head_revision(item)
+def _bitstreams_by_name(item: Item) -> Dict[str, Bitstream]:
+    revision = item.head
     if revision is None:
         return {}
-    return {name_key(b["name"]): b for b in revision.get("bitstreams") or []}
+    return {name_key(b.name): b for b in revision.bitstreams}
 
 
 class _Uploader:
@@ -56,7 +56,7 @@ class _Uploader:
     def listing(self, folder_id: Any) -> _Listing:
         if not self.options.reuse_existing:
             return _Listing()
-        return _Listing(self.remote.call(self.communicator.folder_children, folder_id=folder_id))
+        return _Listing(self.remote.children(folder_id))
 
     def entries(self, entries: Sequence[Any], folder_id: Any, listing: _Listing) -> None:
         runner = self.transfer.runner
@@ -79,12 +79,7 @@ class _Uploader:
 
     def create_folder(self, local: LocalDirectory, parent_id: Any) -> Any:
         try:
-            folder = self.remote.call(
-                self.communicator.create_folder,
-                name=local.name,
-                parent_id=parent_id,
-                reuse_existing=self.options.reuse_existing,
-            )
+            return self.remote.create_folder(local.name, parent_id, self.options.reuse_existing)
         except exceptions.InvalidParameter as error:
             if "already exists" not in str(error):
                 raise
@@ -95,16 +90,14 @@ class _Uploader:
                 code=error.code,
                 response=error.response,
             ) from None
-        return folder["folder_id"]
 
     # -- items -------------------------------------------------------------
 
     def create_item(self, name: str, folder_id: Any) -> Any:
-        item = self.remote.call(self.communicator.create_item, name=name, parent_id=folder_id)
-        return item["item_id"]
+        return self.remote.create_item(name, folder_id)
 
-    def existing_bitstreams(self, item_id: Any) -> Dict[str, Dict[str, Any]]:
-        return _bitstreams_by_name(self.remote.call(self.communicator.item_get, item_id=item_id))
+    def existing_bitstreams(self, item_id: Any) -> Dict[str, Bitstream]:
+        return _bitstreams_by_name(self.remote.item(item_id))
 
     def item_done(self, item_id: Any) -> None:
         callbacks = self.options.item_upload_callbacks
@@ -154,10 +147,7 @@ class _Uploader:
             for index, entry in enumerate(files)
             if entry.key in on_server
             and not matches(
-                entry.size,
-                digests[index],
-                int(on_server[entry.key].get("sizebytes") or 0),
-                str(on_server[entry.key].get("checksum") or ""),
+                entry.size, digests[index], on_server[entry.key].size, on_server[entry.key].checksum
             )
         ]
         if not changed:
@@ -184,18 +174,11 @@ class _Uploader:
             self.reporter.status(f"Uploading Bitstream from {entry.path} ({index + 1} of {count})")
 
     def new_revision(self, item_id: Any, local: LocalFile) -> None:
-        upload_token = self.remote.call(
-            self.communicator.generate_upload_token, item_id=item_id, filename=local.name
-        )
+        upload_token = self.remote.upload_token(item_id, local.name)
         send_file(self.transfer, upload_token, local, new_revision=True)
 
     def add_file(self, item_id: Any, local: LocalFile, checksum: str) -> None:
-        upload_token = self.remote.call(
-            self.communicator.generate_upload_token,
-            item_id=item_id,
-            filename=local.name,
-            checksum=checksum,
-        )
+        upload_token = self.remote.upload_token(item_id, local.name, checksum)
         if upload_token == "":
             # the server already holds this content and has added the bitstream
             self.reporter.advance(local.size)
