@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import errno
-import hashlib
+import json
 import logging
 import os
-import secrets
 import threading
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
@@ -21,13 +20,26 @@ from pydas import exceptions
 from pydas._transfer.answers import Bitstream, Item
 from pydas._transfer.names import NameBook, inside, repair_text, safe_name
 from pydas._transfer.options import Transfer, TransferOptions
+from pydas._transfer.parts import Part
 from pydas._transfer.progress import Reporter
 from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner
-from pydas._transfer.send import MAX_ATTEMPTS
+from pydas._transfer.summary import TransferSummary
 from pydas._transfer.verify import local_file_matches, matches
 
-__all__ = ["download_folder", "download_item"]
+__all__ = ["MARKER", "download_folder", "download_item"]
+
+#: The file that marks the directory of a download as unfinished until it completes.
+MARKER = ".pydas-download"
+
+
+def _read_marker(path: str) -> Optional[Dict[str, Any]]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 logger = logging.getLogger("pydas")
 
@@ -41,18 +53,47 @@ class _Downloader:
         self.runner = transfer.runner
         self.options = transfer.options
         self._callback_lock = threading.Lock()
+        self.root: Optional[str] = None  # the directory the download makes, if any
+        self.root_mark: Dict[str, Any] = {}
+        self.resuming = False  # the root was left by an interrupted run of this download
+
+    def mark_root(self, path: str, kind: str, identifier: Any) -> None:
+        """Name the directory this download makes, and what it is a copy of."""
+        self.root = path
+        self.root_mark = {"format": 1, "server": self.communicator.url, "kind": kind,
+                          "id": str(identifier)}
 
     def make_directory(self, path: str) -> None:
+        """Make a directory of the download, or check that an existing one may be used.
+
+        An existing directory is used when downloads may write into existing
+        directories, or when it is the root of an interrupted run of this
+        same download (its marker file says so).
+        """
+        marker = os.path.join(path, MARKER)
+        if path == self.root and os.path.isdir(path) and _read_marker(marker) == self.root_mark:
+            self.resuming = True
         if os.path.isdir(path) and not os.path.islink(path):
-            if not self.options.allow_existing:
+            if not (self.options.allow_existing or self.resuming):
                 raise FileExistsError(
                     errno.EEXIST,
                     "download target already exists "
                     "(call pydas.allow_existing_download_paths() to write into it)",
                     path,
                 )
-            return
-        os.mkdir(path)
+        else:
+            os.mkdir(path)
+        if path == self.root:
+            with open(marker, "w", encoding="utf-8") as handle:
+                json.dump(self.root_mark, handle)
+
+    def finish_root(self) -> None:
+        """The download is complete: its root is no longer unfinished."""
+        if self.root is not None:
+            try:
+                os.remove(os.path.join(self.root, MARKER))
+            except FileNotFoundError:
+                pass
 
     def folder(self, folder: Dict[str, Any], path: str) -> List[Any]:
         """Download a folder to ``path`` (already placed); returns the futures of its items."""
@@ -150,96 +191,100 @@ class _Downloader:
             self.reporter.status(f"Unchanged File at {target}")
             self.reporter.advance(size)
             self.reporter.file_done()
+            self.transfer.summary.add(unchanged=1)
             return
         self.reporter.status(f"Creating File at {target}")
         _fetch_verified(self.transfer, bitstream, target)
         self.reporter.file_done()
-
-
-def _temporary_beside(target: str) -> Tuple[int, str]:
-    """Create a new hidden file next to ``target``; returns its descriptor and path.
-
-    Unlike :func:`tempfile.mkstemp` the file is created with the ordinary
-    permissions (``0o666`` less the umask), which it keeps once renamed.
-    """
-    directory = os.path.dirname(target)
-    stem = "." + os.path.basename(target)[:40] + "."
-    while True:
-        path = os.path.join(directory, stem + secrets.token_hex(4) + ".pydas-part")
-        try:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-            return os.open(path, flags, 0o666), path
-        except FileExistsError:
-            continue
+        self.transfer.summary.add(downloaded=1)
 
 
 def _fetch_verified(transfer: Transfer, bitstream: Bitstream, target: str) -> None:
-    """Download one bitstream into a temporary file beside ``target``, check it, rename it.
+    """Download one bitstream into its part file beside ``target``, check it, rename it.
 
-    A connection cut is resumed from the bytes already written (the
-    ``offset`` of ``midas.bitstream.download``); if the result does not match
-    the bitstream's size and MD5, the file is fetched once more from the
-    start. ``target`` is only ever replaced by a complete, verified file.
-    The runner is checked after each piece received, to give up when the
-    transfer stops.
+    ``target`` is only ever replaced by a complete, verified file. When the
+    transfer is interrupted, or the network fails for good, the part file
+    stays for a later run to continue; a part file whose content turned out
+    wrong, or any other failure, leaves none.
     """
-    handle, temporary = _temporary_beside(target)
-    remote, reporter = transfer.remote, transfer.reporter
-    size, checksum = bitstream.size, bitstream.checksum
+    part = Part(target, bitstream.checksum, bitstream.size)
     try:
-        with os.fdopen(handle, "wb") as out:
-            attempts = 0
-            fetched_again = False
-            while True:
-                out.seek(0)
-                out.truncate()
-                written = 0
-                digest = hashlib.md5()
-                while written < size:
-                    attempts += 1
-                    try:
-                        _, chunks = remote.call(
-                            transfer.communicator.download_bitstream,
-                            bitstream_id=bitstream.id,
-                            offset=written or None,
-                        )
-                        try:
-                            for chunk in chunks:
-                                chunk = chunk[: size - written]
-                                out.write(chunk)
-                                digest.update(chunk)
-                                written += len(chunk)
-                                reporter.advance(len(chunk))
-                                transfer.runner.check()
-                                if written >= size:
-                                    break
-                        finally:
-                            close = getattr(chunks, "close", None)
-                            if close is not None:
-                                close()
-                        if written < size:
-                            raise exceptions.RequestError(
-                                f"download ended after {written} of {size} bytes"
-                            )
-                    except exceptions.RequestError as error:
-                        if attempts >= MAX_ATTEMPTS:
-                            raise exceptions.TransferError(
-                                f"download to {target!r} failed after {attempts} attempts: {error}"
-                            ) from error
-                        logger.info("Resuming download of %s at byte %d", target, written)
-                if matches(written, digest.hexdigest(), size, checksum):
-                    break
-                reporter.advance(-written)
-                if fetched_again or attempts >= MAX_ATTEMPTS:
-                    raise exceptions.TransferError(
-                        f"download to {target!r} does not match the server's checksum"
-                    )
-                fetched_again = True
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+        _fill(transfer, bitstream, part, target)
+    except Exception:
+        if part.keep:
+            part.close()
+        else:
+            part.discard()
         raise
+    except BaseException:  # interrupted: a later run continues from the part file
+        part.close()
+        raise
+    part.commit()
+
+
+def _fill(transfer: Transfer, bitstream: Bitstream, part: Part, target: str) -> None:
+    """Receive the bitstream into ``part`` until it holds the right size and MD5.
+
+    A cut connection is resumed from the bytes already written (the
+    ``offset`` of ``midas.bitstream.download``) under the communicator's
+    retry policy; content that does not match the server's size and MD5 is
+    fetched once more from the first byte. The runner is checked after each
+    piece received, to give up when the transfer stops.
+    """
+    remote, reporter, summary = transfer.remote, transfer.reporter, transfer.summary
+    policy = transfer.communicator.retry
+    size, checksum = bitstream.size, bitstream.checksum
+    if part.held:
+        logger.info("Continuing download of %s at byte %d (from an earlier run)",
+                    target, part.held)
+        reporter.advance(part.held)
+    failures = 0
+    restarted = False
+    while True:
+        while part.held < size:
+            try:
+                _, chunks = remote.call(
+                    transfer.communicator.download_bitstream,
+                    bitstream_id=bitstream.id,
+                    offset=part.held or None,
+                )
+                try:
+                    for chunk in chunks:
+                        chunk = chunk[: size - part.held]
+                        part.write(chunk)
+                        reporter.advance(len(chunk))
+                        summary.add(bytes_received=len(chunk))
+                        transfer.runner.check()
+                        if part.held >= size:
+                            break
+                finally:
+                    close = getattr(chunks, "close", None)
+                    if close is not None:
+                        close()
+                if part.held < size:
+                    raise exceptions.RequestError(
+                        f"download ended after {part.held} of {size} bytes"
+                    )
+            except exceptions.RequestError as error:
+                failures += 1
+                if failures >= policy.attempts:
+                    part.keep = True
+                    raise exceptions.TransferError(
+                        f"download to {target!r} failed after {failures} attempts "
+                        f"({part.held} of {size} bytes received; a later run continues "
+                        f"from there): {error}"
+                    ) from error
+                policy.sleep(policy.delay(failures))
+                logger.info("Resuming download of %s at byte %d", target, part.held)
+        if matches(part.held, part.digest.hexdigest(), size, checksum):
+            return
+        reporter.advance(-part.held)
+        if restarted:
+            raise exceptions.TransferError(
+                f"download to {target!r} does not match the server's checksum"
+            )
+        restarted = True
+        part.restart()
 
 
 def download_folder(
@@ -248,6 +293,7 @@ def download_folder(
     local_path: str,
     options: TransferOptions,
     reporter: Reporter,
+    summary: TransferSummary,
 ) -> str:
     """Download a server folder, recursively, into ``local_path/<folder name>``.
 
@@ -255,22 +301,27 @@ def download_folder(
     the bitstream); an item with several files becomes a directory named after
     the item that holds them, and an item without files an empty directory.
     Items come first, then sub-folders, each in the server's (name) order.
+    Until the download completes, its directory holds a :data:`MARKER` file
+    that lets a re-run continue into it.
 
     :param remote: the connection and token
     :param folder: a folder object (``folder_id`` and ``name``)
     :param local_path: an existing local directory
     :param options: the choices of the transfer
     :param reporter: where status lines and progress go
+    :param summary: counts what the download did
     :returns: the local path of the downloaded folder
     """
     runner = Runner(options.workers)
-    downloader = _Downloader(Transfer(remote, options, reporter, runner))
+    downloader = _Downloader(Transfer(remote, options, reporter, runner, summary))
     try:
         path = downloader.place(local_path, repair_text(folder["name"]), NameBook())
+        downloader.mark_root(path, "folder", folder["folder_id"])
         downloader.folder(folder, path)
         runner.wait()
     finally:
         runner.close()
+    downloader.finish_root()
     return path
 
 
@@ -280,6 +331,7 @@ def download_item(
     local_path: str,
     options: TransferOptions,
     reporter: Reporter,
+    summary: TransferSummary,
 ) -> str:
     """Download one item into ``local_path`` (a file, or a directory of its files).
 
@@ -288,8 +340,14 @@ def download_item(
     :param local_path: an existing local directory
     :param options: the choices of the transfer (one worker is used)
     :param reporter: where status lines and progress go
+    :param summary: counts what the download did
     :returns: the local path of the downloaded file or directory
     """
-    downloader = _Downloader(Transfer(remote, options, reporter, Runner(1)))
+    downloader = _Downloader(Transfer(remote, options, reporter, Runner(1), summary))
     record = remote.item(item["item_id"])
-    return downloader.item(record, *downloader.plan(record, local_path, NameBook()))
+    path, bitstreams = downloader.plan(record, local_path, NameBook())
+    if bitstreams is not None and len(bitstreams) != 1:
+        downloader.mark_root(path, "item", record.id)
+    downloader.item(record, path, bitstreams)
+    downloader.finish_root()
+    return path

@@ -58,6 +58,9 @@ class Remote:
         except exceptions.InvalidToken:
             return function(token=self._renew(token), **kwargs)
 
+    def _request(self, token: str, method: str, parameters: Dict[str, Any]) -> Any:
+        return self.communicator.request(method, dict(parameters, token=token))
+
     # -- the calls of the engine, with checked answers ------------------------
 
     def children(self, folder_id: Any) -> answers.Listing:
@@ -108,3 +111,10 @@ class Remote:
                 checksum=checksum,
             )
         )
+
+    def delete_bitstream(self, bitstream_id: str) -> None:
+        """Delete one bitstream (``midas.bitstream.delete``; needs admin rights on the item).
+
+        The server removes the stored file too when no other bitstream uses it.
+        """
+        self.call(self._request, method="midas.bitstream.delete", parameters={"id": bitstream_id})

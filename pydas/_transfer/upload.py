@@ -15,16 +15,18 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from pydas import exceptions
 from pydas._transfer.answers import Bitstream, Item, Listing
-from pydas._transfer.local import LocalDirectory, LocalFile, totals
+from pydas._transfer.journal import UploadJournal
+from pydas._transfer.local import LocalDirectory, LocalFile, all_files, totals
 from pydas._transfer.names import name_key
 from pydas._transfer.options import Transfer, TransferOptions
 from pydas._transfer.progress import Reporter
 from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner
-from pydas._transfer.send import send_file
+from pydas._transfer.send import put_file, stream_refusal
+from pydas._transfer.summary import TransferSummary
 from pydas._transfer.verify import file_md5, matches
 
-__all__ = ["upload_entries"]
+__all__ = ["check_sendable", "upload_entries"]
 
 
 class _Listing:
@@ -110,7 +112,7 @@ class _Uploader:
     def file_item(self, local: LocalFile, folder_id: Any, existing: Optional[Dict]) -> None:
         if existing is None:
             item_id = self.create_item(local.name, folder_id)
-            self.add_file(item_id, local, file_md5(local.path))
+            put_file(self.transfer, item_id, local, file_md5(local.path))
         else:
             item_id = existing["item_id"]
             self.update_files(item_id, [local])
@@ -123,11 +125,12 @@ class _Uploader:
         files = local.files
         if existing is None:
             item_id = self.create_item(local.name, folder_id)
+            item: Optional[Item] = None  # empty: it was just made
             for index, entry in enumerate(files, 1):
                 self.reporter.status(
                     f"Uploading Bitstream from {entry.path} ({index} of {len(files)})"
                 )
-                self.add_file(item_id, entry, file_md5(entry.path))
+                item = put_file(self.transfer, item_id, entry, file_md5(entry.path), before=item)
         else:
             item_id = existing["item_id"]
             self.update_files(item_id, files, numbered=True)
@@ -140,7 +143,8 @@ class _Uploader:
         made: the first changed file starts it, every other file is added to
         it (unchanged ones by checksum, so without their bytes).
         """
-        on_server = self.existing_bitstreams(item_id)
+        item = self.remote.item(item_id)
+        on_server = _bitstreams_by_name(item)
         digests = [file_md5(entry.path) for entry in files]
         changed = [
             index
@@ -154,37 +158,40 @@ class _Uploader:
             for index, entry in enumerate(files):
                 self.bitstream_line(entry, index, len(files), numbered)
                 if entry.key in on_server:
-                    self.reporter.advance(entry.size)
-                    self.reporter.file_done()
+                    self.unchanged(item_id, entry)
                 else:
-                    self.add_file(item_id, entry, digests[index])
+                    item = put_file(self.transfer, item_id, entry, digests[index], before=item)
             return
         first = changed[0]
         order = [first] + [index for index in range(len(files)) if index != first]
         for index in order:
             entry = files[index]
             self.bitstream_line(entry, index, len(files), numbered)
-            if index == first:
-                self.new_revision(item_id, entry)
-            else:
-                self.add_file(item_id, entry, digests[index])
+            item = put_file(self.transfer, item_id, entry, digests[index],
+                            new_revision=index == first, before=item)
+
+    def unchanged(self, item_id: Any, local: LocalFile) -> None:
+        """Count a file the item already holds; an open upload of it is of no more use."""
+        self.reporter.advance(local.size)
+        self.reporter.file_done()
+        self.transfer.summary.add(unchanged=1)
+        if self.transfer.journal is not None:
+            self.transfer.journal.discard(self.communicator.url, item_id, local.path)
 
     def bitstream_line(self, entry: LocalFile, index: int, count: int, numbered: bool) -> None:
         if numbered:
             self.reporter.status(f"Uploading Bitstream from {entry.path} ({index + 1} of {count})")
 
-    def new_revision(self, item_id: Any, local: LocalFile) -> None:
-        upload_token = self.remote.upload_token(item_id, local.name)
-        send_file(self.transfer, upload_token, local, new_revision=True)
 
-    def add_file(self, item_id: Any, local: LocalFile, checksum: str) -> None:
-        upload_token = self.remote.upload_token(item_id, local.name, checksum)
-        if upload_token == "":
-            # the server already holds this content and has added the bitstream
-            self.reporter.advance(local.size)
-            self.reporter.file_done()
-            return
-        send_file(self.transfer, upload_token, local)
+def check_sendable(entries: Sequence[Any]) -> None:
+    """Refuse, before anything is sent, a file the server cannot store.
+
+    :raises pydas.exceptions.LocalInputError: naming the file and why
+    """
+    for local in all_files(entries):
+        reason = stream_refusal(local)
+        if reason is not None:
+            raise exceptions.LocalInputError(reason)
 
 
 def upload_entries(
@@ -193,6 +200,7 @@ def upload_entries(
     folder_id: Any,
     options: TransferOptions,
     reporter: Reporter,
+    summary: TransferSummary,
 ) -> None:
     """Upload scanned local entries into a server folder.
 
@@ -201,11 +209,13 @@ def upload_entries(
     :param folder_id: the server folder receiving the entries
     :param options: the choices of the transfer
     :param reporter: where status lines and progress go
+    :param summary: counts what the upload did
     """
     nbytes, nfiles = totals(entries)
     reporter.expect(nbytes, nfiles)
     runner = Runner(options.workers)
-    uploader = _Uploader(Transfer(remote, options, reporter, runner))
+    transfer = Transfer(remote, options, reporter, runner, summary, UploadJournal())
+    uploader = _Uploader(transfer)
     try:
         uploader.entries(entries, folder_id, uploader.listing(folder_id))
         runner.wait()
