@@ -24,9 +24,9 @@ import getpass
 import logging
 import os
 import threading
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
-from pydas import _transfer, exceptions, session
+from pydas import _transfer, credentials, exceptions, session
 from pydas._transfer.summary import TransferSummary
 from pydas.core import Communicator
 
@@ -38,6 +38,8 @@ __all__ = [
     "TransferSummary",
     "UnsafePathError",
     "login",
+    "login_with",
+    "login_refused",
     "renew_token",
     "verify_credentials",
     "upload",
@@ -71,41 +73,79 @@ def login(
     api_key: Optional[str] = None,
     application: str = "Default",
     url: Optional[str] = None,
-    verify_ssl_certificate: bool = True,
+    verify_ssl_certificate: Union[bool, str] = True,
 ) -> str:
     """Log in to a Midas server and remember the login for the other functions.
 
-    Whatever is not given is asked for: ``Server URL:`` and ``Email:`` on the
-    terminal, ``Password:`` without echo when neither a password nor an API
-    key is given. With a password, the account's default API key is fetched
-    first (and ``application`` is ``Default``). When the server asks for a
-    second factor, the ``One-Time Password:`` is asked for too.
+    What is not given is looked up in the order of :mod:`pydas.credentials`:
+    the ``MIDAS_*`` environment variables, the login stored by ``pydas login``,
+    ``~/.netrc``, and last a prompt: ``Server URL:`` and ``Email:`` on the
+    terminal, ``Password:`` without echo. With a password, the account's
+    default API key is fetched first (and ``application`` is ``Default``).
+    When the server asks for a second factor, the ``One-Time Password:`` is
+    asked for too.
 
     :param email: the account's e-mail address
     :param password: the account's password (not stored)
     :param api_key: an API key, used instead of the password
     :param application: the application name the API key belongs to
+        (``Default`` lets ``MIDAS_APPLICATION`` or the stored login choose)
     :param url: the server URL, e.g. ``https://host/midas``
-    :param verify_ssl_certificate: whether to check the server's TLS certificate
+    :param verify_ssl_certificate: whether to check the server's TLS
+        certificate, or the path of a CA bundle to check it with (``True``
+        lets ``MIDAS_CA_BUNDLE``, ``MIDAS_NO_VERIFY`` or the configuration
+        file choose)
     :returns: the API token
     :raises ValueError: if the URL does not start with ``http://`` or ``https://``
     :raises pydas.exceptions.PydasException: when the server refuses the login
     """
-    if url is None:
-        url = input("Server URL: ").strip()
-    if not url.lower().startswith(("http://", "https://")):
-        raise ValueError(f"the server URL must start with http:// or https://, not {url!r}")
-    if email is None:
-        email = input("Email: ").strip()
-    communicator = Communicator(url)
+    no_verify: Optional[bool] = None
+    ca_bundle: Optional[str] = None
+    if isinstance(verify_ssl_certificate, str):
+        ca_bundle = verify_ssl_certificate
+    elif not verify_ssl_certificate:
+        no_verify = True
+    found = credentials.resolve(
+        url=url,
+        email=email,
+        api_key=api_key,
+        password=password,
+        application=None if application == "Default" else application,
+        ca_bundle=ca_bundle,
+        no_verify=no_verify,
+    )
+    return login_with(found)
+
+
+def login_with(found: credentials.Login) -> str:
+    """Log in with credentials already gathered by :func:`pydas.credentials.resolve`.
+
+    A ``.netrc`` secret is tried as an API key first and, if the server
+    refuses it, as the account's password.
+
+    :param found: the login to use
+    :returns: the API token (the login is remembered as by :func:`login`)
+    :raises pydas.exceptions.PydasException: when the server refuses the login
+    """
+    communicator = Communicator(found.url, timeout=found.timeout)
     try:
-        communicator.verify_ssl_certificate = verify_ssl_certificate
-        if api_key is None:
+        communicator.verify_ssl_certificate = found.verify
+        api_key, application = found.api_key, found.application
+        token = None
+        if api_key is not None:
+            try:
+                token = _token_from_api_key(communicator, found.email, api_key, application)
+            except exceptions.PydasException as error:
+                if not (found.secret_may_be_password and login_refused(error)):
+                    raise
+                found.password, api_key = api_key, None
+        if token is None:
+            password = found.password
             if password is None:
                 password = getpass.getpass("Password: ")
-            api_key = communicator.get_default_api_key(email, password)
+            api_key = communicator.get_default_api_key(found.email, password)
             application = "Default"
-        token = _token_from_api_key(communicator, email, api_key, application)
+            token = _token_from_api_key(communicator, found.email, api_key, application)
     except BaseException:
         communicator.close()
         raise
@@ -113,12 +153,26 @@ def login(
         session.communicator.close()
     session.communicator = communicator
     session.url = communicator.url
-    session.verify_ssl_certificate = verify_ssl_certificate
-    session.email = email
+    session.verify_ssl_certificate = found.verify is not False
+    session.email = found.email
     session.api_key = api_key
     session.application = application
     session.token = token
     return token
+
+
+def login_refused(error: BaseException) -> bool:
+    """Whether an error is the server refusing the credentials of a login.
+
+    Midas says so with code 0 at ``midas.login`` (wrong API key) and code -150
+    at ``midas.login`` or ``midas.user.apikey.default`` (unknown e-mail, wrong
+    password).
+
+    :param error: the exception raised while logging in
+    """
+    return isinstance(
+        error, (exceptions.ServerCheckFailed, exceptions.InvalidParameter)
+    ) and getattr(error, "method", None) in ("midas.login", "midas.user.apikey.default")
 
 
 def _token_from_api_key(communicator: Any, email: str, api_key: str, application: str) -> str:

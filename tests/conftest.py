@@ -1,7 +1,8 @@
 """Fixtures shared by every test.
 
 Each test starts from a clean library state and an environment that cannot
-redirect it to a real server, a proxy or a different CA bundle.
+redirect it to a real server, a proxy or a different CA bundle, nor read or
+write the real user's stored login, ``.netrc``, keyring or cache.
 """
 
 import pytest
@@ -22,7 +23,7 @@ _SCRUBBED_NAMES = (
 
 
 @pytest.fixture(autouse=True)
-def clean_pydas_state(monkeypatch):
+def clean_pydas_state(monkeypatch, tmp_path_factory):
     """Reset :mod:`pydas.session` and scrub environment variables around each test."""
     import os
 
@@ -30,6 +31,13 @@ def clean_pydas_state(monkeypatch):
         upper = name.upper()
         if upper.startswith(_SCRUBBED_PREFIXES) or upper in _SCRUBBED_NAMES:
             monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.delenv("NETRC", raising=False)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     pydas.session.reset()
     yield
     pydas.session.reset()

@@ -27,6 +27,7 @@ package, one module per job:
 :mod:`pydas.api` keeps the login and calls into this package.
 """
 
+from pydas._transfer.answers import head_revision
 from pydas._transfer.download import download_folder, download_item
 from pydas._transfer.local import LocalDirectory, LocalFile, scan
 from pydas._transfer.names import name_key, repair_text, safe_name
@@ -54,6 +55,7 @@ __all__ = [
     "download_item",
     "file_md5",
     "folder_by_id",
+    "head_revision",
     "name_key",
     "repair_text",
     "resolve",

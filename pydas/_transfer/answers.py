@@ -26,6 +26,7 @@ __all__ = [
     "count",
     "created_id",
     "folder_record",
+    "head_revision",
     "home_folders",
     "item_record",
     "listing",
@@ -227,3 +228,19 @@ def item_record(data: Any) -> Item:
     name = _name(entry, method, "data")
     revisions = _sequence(entry.get("revisions"), method, "'revisions'")
     return Item(identifier, name, tuple(_revision(r, method) for r in revisions), entry)
+
+
+def head_revision(data: Any) -> Optional[Dict[str, Any]]:
+    """The head revision of an answer of ``midas.item.get``, as the server sent it.
+
+    :returns: the revision object with the largest number, or ``None`` if the
+        item has no revision
+    :raises MalformedResponse: if the answer does not have the shape of an item
+    """
+    head = item_record(data).head
+    if head is None:
+        return None
+    for revision in data["revisions"]:
+        if count(revision.get("revision"), "midas.item.get", "a revision number") == head.number:
+            return revision
+    return None

@@ -293,7 +293,7 @@ def download_folder(
     local_path: str,
     options: TransferOptions,
     reporter: Reporter,
-    summary: TransferSummary,
+    summary: Optional[TransferSummary] = None,
 ) -> str:
     """Download a server folder, recursively, into ``local_path/<folder name>``.
 
@@ -309,10 +309,11 @@ def download_folder(
     :param local_path: an existing local directory
     :param options: the choices of the transfer
     :param reporter: where status lines and progress go
-    :param summary: counts what the download did
+    :param summary: counts what the download did (if given)
     :returns: the local path of the downloaded folder
     """
     runner = Runner(options.workers)
+    summary = summary or TransferSummary()
     downloader = _Downloader(Transfer(remote, options, reporter, runner, summary))
     try:
         path = downloader.place(local_path, repair_text(folder["name"]), NameBook())
@@ -331,7 +332,7 @@ def download_item(
     local_path: str,
     options: TransferOptions,
     reporter: Reporter,
-    summary: TransferSummary,
+    summary: Optional[TransferSummary] = None,
 ) -> str:
     """Download one item into ``local_path`` (a file, or a directory of its files).
 
@@ -340,9 +341,10 @@ def download_item(
     :param local_path: an existing local directory
     :param options: the choices of the transfer (one worker is used)
     :param reporter: where status lines and progress go
-    :param summary: counts what the download did
+    :param summary: counts what the download did (if given)
     :returns: the local path of the downloaded file or directory
     """
+    summary = summary or TransferSummary()
     downloader = _Downloader(Transfer(remote, options, reporter, Runner(1), summary))
     record = remote.item(item["item_id"])
     path, bitstreams = downloader.plan(record, local_path, NameBook())

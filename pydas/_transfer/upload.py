@@ -200,7 +200,7 @@ def upload_entries(
     folder_id: Any,
     options: TransferOptions,
     reporter: Reporter,
-    summary: TransferSummary,
+    summary: Optional[TransferSummary] = None,
 ) -> None:
     """Upload scanned local entries into a server folder.
 
@@ -209,12 +209,13 @@ def upload_entries(
     :param folder_id: the server folder receiving the entries
     :param options: the choices of the transfer
     :param reporter: where status lines and progress go
-    :param summary: counts what the upload did
+    :param summary: counts what the upload did (if given)
     """
     nbytes, nfiles = totals(entries)
     reporter.expect(nbytes, nfiles)
     runner = Runner(options.workers)
-    transfer = Transfer(remote, options, reporter, runner, summary, UploadJournal())
+    transfer = Transfer(remote, options, reporter, runner, summary or TransferSummary(),
+                        UploadJournal())
     uploader = _Uploader(transfer)
     try:
         uploader.entries(entries, folder_id, uploader.listing(folder_id))

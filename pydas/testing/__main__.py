@@ -17,9 +17,9 @@ DEMO_EMAIL = "user@example.com"
 DEMO_PASSWORD = "password"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m pydas.testing",
+        prog=prog,
         description="Run a local Midas Server 3 emulator until interrupted.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
@@ -31,16 +31,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[List[str]] = None, stop_event: Optional[threading.Event] = None) -> int:
+def main(
+    argv: Optional[List[str]] = None,
+    stop_event: Optional[threading.Event] = None,
+    prog: str = "python -m pydas.testing",
+) -> int:
     """Start the emulator, print how to reach it and serve until interrupted.
 
     :param argv: command-line arguments (default: ``sys.argv[1:]``).
     :param stop_event: stop when this event is set (for embedding and tests);
         otherwise serve until Ctrl-C.
+    :param prog: the command name shown in the usage and help (``pydas serve``
+        passes its own).
     :returns: the exit status: 0, or 1 if the server cannot start (e.g. the port is
         taken or the data directory cannot be created).
     """
-    args = _parser().parse_args(argv)
+    args = _parser(prog).parse_args(argv)
     server = MidasServer(data_dir=args.data_dir, host=args.host, port=args.port,
                          double_encode=not args.no_double_encode)
     try:

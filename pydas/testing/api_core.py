@@ -912,17 +912,18 @@ def upload_generatetoken(ctx: Context) -> Any:
                 model.add_bitstream(head, filename, known["mimetype"], known["sizebytes"],
                                     known["checksum"], known["path"])
             return {"token": ""}
-    return {"token": ctx.db.new_upload(user["user_id"], item_id)}
+    return {"token": ctx.db.uploads.create(user["user_id"], item_id)}
 
 
-@core_method("upload.getoffset", authenticates=False)
+@core_method("upload.getoffset", authenticates=False, locks_store=False)
 def upload_getoffset(ctx: Context) -> Any:
-    """Return how many bytes the server holds for an upload token."""
+    """Return how many bytes the server holds for an upload token.
+
+    A ``perform`` running on the token is waited for.
+    """
     (upload_token,) = ctx.require("uploadtoken")
-    path = ctx.db.upload_path(upload_token)
-    if path is None or not os.path.isfile(path):
-        return {"offset": ""}
-    return {"offset": os.path.getsize(path)}
+    offset = ctx.db.uploads.offset(upload_token)
+    return {"offset": "" if offset is None else offset}
 
 
 def _receive_stream(ctx: Context, path: str, length: int) -> Tuple[str, int]:
@@ -999,14 +1000,14 @@ def upload_perform(ctx: Context) -> Any:
     """Receive file bytes for an upload token and create the bitstream.
 
     The body is streamed to the token's temporary file without holding the store
-    lock, so that many clients can upload at once.
+    lock, so that many clients can upload at once; requests on the same token
+    wait for each other.
     """
     with ctx.transaction():
         upload_token, user, item, length = _check_upload(ctx)
         mode = ctx.get("mode", "stream")
         if mode not in ("stream", "multipart"):
             raise ApiError(-150, "Invalid upload mode")
-        path = ctx.db.upload_path(upload_token)
     if mode == "multipart":
         if "file" not in ctx.files or not ctx.has("file"):
             raise ApiError(-150, "Parameter file is not defined")
@@ -1014,29 +1015,39 @@ def upload_perform(ctx: Context) -> Any:
         handle_number, path = tempfile.mkstemp(prefix="multipart-", dir=ctx.db.upload_dir)
         with os.fdopen(handle_number, "wb") as handle:
             handle.write(content)
-        checksum, size = hashlib.md5(content).hexdigest(), len(content)
-    else:
-        name = ctx.get("filename") or ""
-        if path is None or not os.path.isfile(path):
+        try:
+            return _store_upload(ctx, path, item, user, name, hashlib.md5(content).hexdigest(),
+                                 len(content))
+        finally:
+            if os.path.exists(path):
+                os.remove(path)  # a failed multipart upload leaves nothing behind
+    uploads = ctx.db.uploads
+    with uploads.exclusive(upload_token, land_late_bytes=True) as token_path:
+        if token_path is None or not os.path.isfile(token_path):
             raise ApiError(-141, f"Invalid upload token {upload_token}")
-        checksum, size = _receive_stream(ctx, path, length)
-    try:
-        with ctx.transaction():
-            if not os.path.isfile(path):
-                raise ApiError(-141, f"Invalid upload token {upload_token}")
-            model = ctx.model
-            if model.item(item["item_id"]) is None:
-                os.remove(path)
-                raise ApiError(-150, "Unable to find item")
-            revision = _target_revision(ctx, model, item["item_id"], user["user_id"])
-            relative = ctx.db.adopt_file(path, checksum)
-            model.add_bitstream(revision, name, guess_mimetype(name), size, checksum, relative)
-            updated = model.item(item["item_id"])
-            assert updated is not None
-            return model.item_dict(updated)
-    finally:
-        if mode == "multipart" and os.path.exists(path):
-            os.remove(path)  # a failed multipart upload leaves nothing behind
+        try:
+            checksum, size = _receive_stream(ctx, token_path, length)
+        finally:
+            late, seconds = ctx.late_body()
+            uploads.write_later(upload_token, late, seconds)
+        return _store_upload(ctx, token_path, item, user, ctx.get("filename") or "", checksum,
+                             size)
+
+
+def _store_upload(ctx: Context, path: str, item: Row, user: Row, name: str, checksum: str,
+                  size: int) -> Any:
+    """Move a received file into the store and add its bitstream to the target revision."""
+    with ctx.transaction():
+        model = ctx.model
+        if model.item(item["item_id"]) is None:
+            os.remove(path)
+            raise ApiError(-150, "Unable to find item")
+        revision = _target_revision(ctx, model, item["item_id"], user["user_id"])
+        relative = ctx.db.adopt_file(path, checksum)
+        model.add_bitstream(revision, name, guess_mimetype(name), size, checksum, relative)
+        updated = model.item(item["item_id"])
+        assert updated is not None
+        return model.item_dict(updated)
 
 
 # -- bitstreams -------------------------------------------------------------------------------

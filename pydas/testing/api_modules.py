@@ -38,7 +38,8 @@ from pydas.testing.dicom import read_dicom_tags
 from pydas.testing.dispatch import Context, module_method
 from pydas.testing.envelope import ApiError
 from pydas.testing.model import ADMIN, READ, WRITE, Model, Row, as_int, new_uuid
-from pydas.testing.store import CHUNK_SIZE, timestamp
+from pydas.testing.store import CHUNK_SIZE
+from pydas.testing.values import timestamp
 
 __all__: List[str] = []
 

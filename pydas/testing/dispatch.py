@@ -57,6 +57,8 @@ class ApiMethod:
     :param description: one line for ``midas.methods.list``.
     :param authenticates: the caller is identified (and a bad ``token`` rejected with
         -101) before the method runs; false for the methods that ignore ``token``.
+    :param locks_store: the method runs as one transaction under the store lock
+        (true unless it streams a body or manages the lock on its own).
     """
 
     name: str
@@ -65,6 +67,7 @@ class ApiMethod:
     streams_body: bool = False
     description: str = ""
     authenticates: bool = True
+    locks_store: bool = True
 
     @property
     def full_name(self) -> str:
@@ -80,19 +83,23 @@ def _key(name: str) -> str:
     return name.replace(".", "").lower()
 
 
-def core_method(name: str, streams_body: bool = False, authenticates: bool = True) -> Callable:
+def core_method(name: str, streams_body: bool = False, authenticates: bool = True,
+                locks_store: Optional[bool] = None) -> Callable:
     """Register a core API method under its dotted name (without ``midas.``).
 
     :param name: e.g. ``item.get``.
     :param streams_body: see :class:`ApiMethod`.
     :param authenticates: see :class:`ApiMethod`.
+    :param locks_store: see :class:`ApiMethod`; default: not ``streams_body``.
     :returns: the decorator.
     """
 
     def register(function: Callable[["Context"], Any]) -> Callable[["Context"], Any]:
         doc = (function.__doc__ or "").strip().splitlines()
-        _CORE[_key(name)] = ApiMethod(name, None, function, streams_body, doc[0] if doc else "",
-                                      authenticates)
+        _CORE[_key(name)] = ApiMethod(
+            name, None, function, streams_body, doc[0] if doc else "", authenticates,
+            not streams_body if locks_store is None else locks_store,
+        )
         return function
 
     return register
@@ -113,7 +120,7 @@ def module_method(module: str, name: str, streams_body: bool = False,
         doc = (function.__doc__ or "").strip().splitlines()
         _MODULES.setdefault(module, {})[_key(name)] = ApiMethod(
             f"{module}.{name}", module, function, streams_body, doc[0] if doc else "",
-            authenticates,
+            authenticates, not streams_body,
         )
         return function
 
@@ -222,6 +229,14 @@ class Context:
                 self._user = row
             self._user_loaded = True
         return self._user
+
+    def late_body(self) -> Tuple[bytes, float]:
+        """Return body bytes received after a cut that are due to land late, and when.
+
+        :returns: ``(bytes, seconds)``; no bytes unless a
+            ``cut_request_after(..., late_bytes=N)`` fault hit this request.
+        """
+        return getattr(self.body, "late_data", b""), getattr(self.body, "late_seconds", 0.0)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -39,6 +39,8 @@ class Fault:
     :param nbytes: bytes let through before a cut.
     :param status: HTTP status of ``fail``/``garbage`` answers.
     :param seconds: length of a ``delay``.
+    :param late_bytes: body bytes past ``nbytes`` that a cut upload writes late.
+    :param late_seconds: how long those bytes stay unwritten at most.
     """
 
     kind: str
@@ -47,6 +49,8 @@ class Fault:
     nbytes: int = 0
     status: int = 503
     seconds: float = 0.0
+    late_bytes: int = 0
+    late_seconds: float = 0.0
 
     def matches(self, api_method: Optional[str], path: str) -> bool:
         """Tell whether this fault applies to a request.
@@ -91,7 +95,8 @@ class FaultInjector:
         with self._lock:
             self._faults.append(fault)
 
-    def cut_request_after(self, nbytes: int, match: Optional[str] = None, times: int = 1) -> None:
+    def cut_request_after(self, nbytes: int, match: Optional[str] = None, times: int = 1,
+                          late_bytes: int = 0, late_seconds: float = 0.5) -> None:
         """Read only ``nbytes`` of the next matching request bodies, then drop the connection.
 
         An upload keeps the bytes it received (the token's partial data grows), as
@@ -100,11 +105,25 @@ class FaultInjector:
         processed completely and only its answer is lost; a longer JSON document
         arrives truncated and is rejected. Other calls are never processed.
 
+        ``late_bytes`` reproduces the real server's race behind Apache: PHP keeps
+        appending the body bytes it had already received after the client saw the
+        cut. The server then reads ``late_bytes`` more of the body before it drops
+        the connection, and appends them to the token's file only after
+        ``late_seconds``, or just before the next ``upload.perform`` on that token
+        starts writing, whichever comes first. A ``midas.upload.getoffset``
+        answered in between reports ``nbytes``, the stale size; a client that
+        resumes from it stores wrong bytes.
+
         :param nbytes: body bytes to accept before the cut.
         :param match: request selector.
         :param times: number of requests to hit.
+        :param late_bytes: body bytes (past ``nbytes``) that an upload writes late.
+        :param late_seconds: how long they stay unwritten at most.
         """
-        self._arm(Fault("cut_request", match, times, nbytes=nbytes))
+        _positive("late_bytes", late_bytes)
+        _positive("late_seconds", late_seconds)
+        self._arm(Fault("cut_request", match, times, nbytes=nbytes, late_bytes=late_bytes,
+                        late_seconds=late_seconds))
 
     def cut_response_after(self, nbytes: int, match: Optional[str] = None, times: int = 1) -> None:
         """Send the headers and ``nbytes`` of the answer body, then drop the connection.

@@ -18,7 +18,8 @@ import uuid as uuid_module
 from typing import Any, Dict, List, Optional
 
 from pydas.testing.envelope import ApiError
-from pydas.testing.store import Store, random_string, timestamp
+from pydas.testing.store import Store
+from pydas.testing.values import random_string, timestamp
 
 __all__ = ["Model", "as_int", "READ", "WRITE", "ADMIN", "NONE", "ANONYMOUS_GROUP", "Row"]
 

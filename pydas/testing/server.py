@@ -19,6 +19,7 @@ import io
 import logging
 import os
 import re
+import selectors
 import shutil
 import socket
 import tempfile
@@ -148,6 +149,10 @@ class _Body:
         self.consumed = 0
         self.cut_at: Optional[int] = None
         self.cut_hit = False
+        #: Bytes read past ``cut_at`` that a cut upload writes late (see the faults).
+        self.late_budget = 0
+        self.late_data = b""
+        self.late_seconds = 0.0
 
     @property
     def exhausted(self) -> bool:
@@ -165,7 +170,7 @@ class _Body:
         if self._done:
             return b""
         if not self._chunked:
-            data = self._rfile.read(min(size, self._remaining))
+            data = self._rfile.read1(min(size, self._remaining))
             self._remaining -= len(data)
             if not data or self._remaining == 0:
                 self._done = True
@@ -182,7 +187,7 @@ class _Body:
                     continue
                 self._done = True
                 return b""
-        data = self._rfile.read(min(size, self._chunk_left))
+        data = self._rfile.read1(min(size, self._chunk_left))
         self._chunk_left -= len(data)
         if not data:
             self._done = True
@@ -196,12 +201,25 @@ class _Body:
         if self.cut_at is not None:
             allowed = self.cut_at - self.consumed
             if allowed <= 0:
+                if not self.cut_hit and self.late_budget:
+                    self.late_data = self._read_late(self.late_budget)
                 self.cut_hit = True
                 return b""
             size = min(size, allowed)
         data = self._read_raw(size)
         self.consumed += len(data)
         return data
+
+    def _read_late(self, size: int) -> bytes:
+        parts = []
+        while size > 0:
+            block = self._read_raw(min(size, CHUNK_SIZE))
+            if not block:
+                break
+            parts.append(block)
+            size -= len(block)
+            self.consumed += len(block)
+        return b"".join(parts)
 
     def read_all(self, limit: Optional[int] = None) -> bytes:
         """Read the rest of the body (at most ``limit`` bytes)."""
@@ -352,6 +370,8 @@ class _Handler(BaseHTTPRequestHandler):
         cut = faults.get("cut_request")
         if cut is not None:
             self._body.cut_at = cut.nbytes
+            self._body.late_budget = cut.late_bytes
+            self._body.late_seconds = cut.late_seconds
             self._answer_suppressed = True
             if method is None or not method.streams_body:
                 self._body.read_all()
@@ -415,7 +435,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         context = Context(params, self.command, app.store, app.config, body=raw, files=files)
         try:
-            if method.streams_body:
+            if not method.locks_store:
                 result = method.function(context)
             else:
                 with context.transaction():
@@ -523,10 +543,35 @@ class _HTTPServer(ThreadingHTTPServer):
         self.app = app
         self.connections: Set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        # A socket pair wakes the accept loop at once on stop (no polling interval).
+        self._wake_read, self._wake_write = socket.socketpair()
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.debug("connection error from %s", client_address, exc_info=True)
+
+    def serve_until_stopped(self) -> None:
+        """Accept connections until :meth:`stop_serving` is called."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.socket, selectors.EVENT_READ)
+            selector.register(self._wake_read, selectors.EVENT_READ)
+            while True:
+                for key, _events in selector.select():
+                    if key.fileobj is self._wake_read:
+                        return
+                    self._handle_request_noblock()  # type: ignore[attr-defined]
+
+    def stop_serving(self) -> None:
+        """Make :meth:`serve_until_stopped` return (from any thread)."""
+        try:
+            self._wake_write.send(b"x")
+        except OSError:
+            pass
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._wake_read.close()
+        self._wake_write.close()
 
 
 def _modules(modules: Optional[Any]) -> Tuple[str, ...]:
@@ -615,7 +660,7 @@ class MidasServer:
         self.port = self._httpd.server_address[1]
         self.config.origin = self.url[: len(self.url) - len(self.base_path)]
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+            target=self._httpd.serve_until_stopped,
             name=f"midas-emulator-{self.port}", daemon=True,
         )
         self._thread.start()
@@ -626,7 +671,9 @@ class MidasServer:
         httpd = self._httpd
         if httpd is None:
             return
-        httpd.shutdown()
+        httpd.stop_serving()
+        if self._thread is not None:
+            self._thread.join(5)
         with httpd.connections_lock:
             open_connections = list(httpd.connections)
         for connection in open_connections:
@@ -635,8 +682,6 @@ class MidasServer:
             except OSError:
                 pass
         httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
         self._httpd = None
         self._thread = None
         self._close_store()

@@ -14,19 +14,16 @@ its file exists, which is also how the real server decides.
 
 import hashlib
 import os
-import secrets
 import sqlite3
-import string
 import threading
-import time
 from typing import Any, Iterable, List, Optional, Tuple
 
-__all__ = ["Store", "random_string", "timestamp", "md5_of_file", "CHUNK_SIZE"]
+from pydas.testing.uploads import Uploads
+
+__all__ = ["Store", "md5_of_file", "CHUNK_SIZE"]
 
 #: Size of the blocks in which file bytes are copied, hashed and sent.
 CHUNK_SIZE = 256 * 1024
-
-_ALNUM = string.ascii_letters + string.digits
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS user (
@@ -134,24 +131,6 @@ _PREDEFINED_METADATA = (
 )
 
 
-def random_string(length: int) -> str:
-    """Return ``length`` random characters from ``[0-9a-zA-Z]``.
-
-    :param length: number of characters.
-    :returns: the random string.
-    """
-    return "".join(secrets.choice(_ALNUM) for _ in range(length))
-
-
-def timestamp(when: Optional[float] = None) -> str:
-    """Format a time as the server does: ``YYYY-MM-DD HH:MM:SS`` in UTC.
-
-    :param when: seconds since the epoch; now if omitted.
-    :returns: the formatted time.
-    """
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(when))
-
-
 class Store:
     """The SQLite database and the file store of one emulator data directory.
 
@@ -164,7 +143,8 @@ class Store:
         self.asset_dir = os.path.join(data_dir, "assetstore")
         self.upload_dir = os.path.join(data_dir, "uploads")
         os.makedirs(self.asset_dir, exist_ok=True)
-        os.makedirs(self.upload_dir, exist_ok=True)
+        #: The open upload tokens and their temporary files.
+        self.uploads = Uploads(self.upload_dir)
         #: Serialises every use of :attr:`conn`; re-entrant so helpers may nest.
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(
@@ -184,6 +164,7 @@ class Store:
 
     def close(self) -> None:
         """Close the database connection."""
+        self.uploads.close()
         with self.lock:
             self.conn.close()
 
@@ -300,34 +281,6 @@ class Store:
             os.makedirs(os.path.dirname(target), exist_ok=True)
             os.replace(path, target)
         return self.relative_asset_path(checksum)
-
-    def upload_path(self, upload_token: str) -> Optional[str]:
-        """Return the temporary file of an upload token, or ``None`` for a malformed token.
-
-        :param upload_token: ``<userid>/<itemid>/<64 alphanumerics>``.
-        :returns: the path (it exists only while the token is valid).
-        """
-        parts = upload_token.split("/")
-        if len(parts) != 3 or not all(part.isalnum() and part.isascii() for part in parts):
-            return None
-        return os.path.join(self.upload_dir, "_".join(parts))
-
-    def new_upload(self, user_id: int, item_id: int) -> str:
-        """Create an empty temporary file and return its upload token.
-
-        :param user_id: the uploading user.
-        :param item_id: the target item.
-        :returns: the new upload token.
-        """
-        while True:
-            token = f"{user_id}/{item_id}/{random_string(64)}"
-            path = self.upload_path(token)
-            assert path is not None
-            try:
-                with open(path, "xb"):
-                    return token
-            except FileExistsError:
-                continue
 
 
 def md5_of_file(path: str) -> Tuple[str, int]:

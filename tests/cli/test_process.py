@@ -1,0 +1,130 @@
+"""The command as a real process: exit codes, messages, Ctrl-C, end of input, terminals."""
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import termios
+import time
+
+from pydas.cli import errors as codes
+
+
+def _env(home, **extra):
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("MIDAS_", "PYDAS_"))}
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+               PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", COLUMNS="80")
+    env.update(extra)
+    return env
+
+
+def _run(args, home, stdin=subprocess.DEVNULL, **extra):
+    return subprocess.run([sys.executable, "-m", "pydas", *args], env=_env(home, **extra),
+                          stdin=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_version_in_a_process(home):
+    result = _run(["--version"], home)
+    assert result.returncode == 0 and result.stdout.startswith("pydas ")
+
+
+def test_end_of_input_at_a_prompt_is_a_clean_failure(home):
+    result = _run(["ls"], home)
+    assert result.returncode == codes.AUTHENTICATION
+    assert "end of input at the prompt 'Server URL:'" in result.stderr
+    assert "Traceback" not in result.stderr and "EOFError" not in result.stderr
+
+
+def test_debug_shows_the_traceback(home):
+    result = _run(["ls", "--debug"], home)
+    assert result.returncode == codes.AUTHENTICATION
+    assert "Traceback" in result.stderr
+
+
+def test_a_wrong_api_key_and_a_non_midas_url(home, midas_server, midas_user):
+    result = _run(["whoami", "--url", midas_server.url, "--email", midas_user.email], home,
+                  MIDAS_API_KEY="wrong-key")
+    assert result.returncode == codes.AUTHENTICATION
+    assert result.stderr.startswith(
+        f"pydas: error: login failed for {midas_user.email} on {midas_server.url}: wrong API key")
+    not_midas = midas_server.url.rsplit("/", 1)[0] + "/elsewhere"
+    result = _run(["whoami", "--url", not_midas, "--email", midas_user.email], home,
+                  MIDAS_API_KEY="k")
+    assert result.returncode == codes.SERVER, result.stderr
+    assert f"{not_midas} is not a Midas server" in result.stderr
+
+
+def test_ctrl_c_exits_130_with_advice(home):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pydas", "whoami", "--url", f"http://127.0.0.1:{port}",
+             "--email", "a@b.c"], env=_env(home, MIDAS_API_KEY="k"),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            silent.settimeout(60)
+            connection, _ = silent.accept()  # the command is now waiting for an answer
+            process.send_signal(signal.SIGINT)
+            _out, err = process.communicate(timeout=60)
+            connection.close()
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == codes.INTERRUPTED
+    assert err.splitlines() == [
+        "pydas: error: interrupted",
+        "pydas: run the same command again to continue: finished files are kept",
+    ]
+
+
+def _upload_on_a_terminal(args, env):
+    """Run the command with stdout and stderr on a pseudo-terminal; return what it showed."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child
+        os.execvpe(sys.executable, [sys.executable, "-m", "pydas", *args], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    output = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), output.decode("utf-8", "replace")
+
+
+def test_the_progress_bar_shows_on_a_terminal_only(home, tmp_path, midas_server, midas_user):
+    data = tmp_path / "data.bin"
+    data.write_bytes(os.urandom(256 * 1024))
+    env = _env(home, MIDAS_URL=midas_server.url, MIDAS_EMAIL=midas_user.email,
+               MIDAS_API_KEY=midas_user.api_key)
+    piped = subprocess.run([sys.executable, "-m", "pydas", "upload", str(data)], env=env,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0, piped.stderr
+    assert "Uploading Item from" in piped.stdout
+    assert "%|" not in piped.stderr + piped.stdout and "\r" not in piped.stderr
+    # new content (not known to the server) that takes a while to send, so that
+    # a bar shown only after a delay shows too
+    other = tmp_path / "other.bin"
+    other.write_bytes(os.urandom(256 * 1024))
+    midas_server.faults.delay(2, match="midas.upload.perform")
+    status, shown = _upload_on_a_terminal(["upload", str(other)], env)
+    assert status == 0, shown
+    assert "Uploading Item from" in shown
+    assert "B/s" in shown
