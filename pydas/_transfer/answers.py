@@ -75,7 +75,7 @@ def count(value: Any, method: str, what: str) -> int:
 def _identifier(entry: Dict[str, Any], key: str, method: str, what: str) -> str:
     value = entry.get(key)
     if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
-        raise _malformed(method, f"has {what} without a {key}")
+        raise _malformed(method, f"has {what} without {key!r}")
     return str(value).strip()
 
 
