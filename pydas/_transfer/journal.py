@@ -36,10 +36,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, Optional
 
-try:
-    import fcntl
-except ImportError:  # Windows: entries are not locked between processes
-    fcntl = None  # type: ignore[assignment]
+from pydas._transfer import locks
 
 __all__ = ["CACHE_DIR_VARIABLE", "Claim", "MAX_AGE", "UploadJournal", "journal_directory"]
 
@@ -216,25 +213,10 @@ def _lock(path: str) -> Any:
     :returns: its descriptor; ``False`` when another process holds it; ``None``
         where locking is not available (the entry is then used unlocked)
     """
-    if fcntl is None:
+    if not locks.AVAILABLE:
         return None
-    while True:
-        try:
-            handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(handle)
-            return False
-        try:
-            same = os.path.samestat(os.fstat(handle), os.stat(path))
-        except OSError:
-            same = False
-        if same:
-            return handle
-        os.close(handle)  # removed by its last holder meanwhile: take the new one
+    handle = locks.open_locked(path, os.O_RDWR | os.O_CREAT, 0o600)
+    return False if handle is None else handle
 
 
 def _unlock(path: str, handle: int) -> None:

@@ -19,13 +19,9 @@ import re
 import secrets
 from typing import Any, Optional
 
+from pydas._transfer import locks
 from pydas._transfer.names import NAME_MAX, fit
 from pydas._transfer.verify import CHUNK_SIZE
-
-try:
-    import fcntl
-except ImportError:  # Windows: part files are not shared between runs
-    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["Part", "SUFFIX"]
 
@@ -38,17 +34,6 @@ _ROOM = NAME_MAX - 1 - 1 - 12 - len(SUFFIX)
 
 def _prefix(target: str) -> str:
     return "." + fit(os.path.basename(target), _ROOM) + "."
-
-
-def _locked(handle: int) -> bool:
-    """Take an exclusive lock on an open file without waiting; ``True`` if taken."""
-    if fcntl is None:
-        return True
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
 
 
 class Part:
@@ -68,7 +53,7 @@ class Part:
         self.keep = False
         directory = os.path.dirname(target)
         shared = os.path.join(directory, _prefix(target) + checksum[:12] + SUFFIX)
-        opened = self._open_shared(shared) if fcntl is not None else None
+        opened = self._open_shared(shared) if locks.AVAILABLE else None
         if opened is None:
             opened = self._open_new(directory)
         self.handle, self.path = opened
@@ -83,20 +68,9 @@ class Part:
     @staticmethod
     def _open_shared(path: str) -> Optional[tuple]:
         """Open and lock the part file others would use too; ``None`` if another holds it."""
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
-        for _ in range(8):
-            handle = os.open(path, flags, 0o666)
-            if not _locked(handle):
-                os.close(handle)
-                return None
-            try:
-                same = os.path.samestat(os.fstat(handle), os.stat(path))
-            except OSError:
-                same = False
-            if same:
-                return handle, path
-            os.close(handle)  # renamed into place or removed meanwhile: look again
-        return None
+        handle = locks.open_locked(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0),
+                                   0o666)
+        return None if handle is None else (handle, path)
 
     @staticmethod
     def _open_new(directory: str) -> tuple:
@@ -108,7 +82,7 @@ class Part:
                 handle = os.open(path, flags, 0o666)
             except FileExistsError:
                 continue
-            _locked(handle)
+            locks.try_lock(handle)
             return handle, path
 
     def _hash_held(self) -> None:
@@ -143,7 +117,7 @@ class Part:
             except OSError:
                 continue
             try:
-                if _locked(handle):
+                if locks.try_lock(handle):
                     os.remove(path)
             except OSError:
                 pass

@@ -14,6 +14,7 @@ import uuid
 
 import pytest
 from support.proxy import CuttingProxy
+from support.sessions import interrupt_uploads_after
 
 import pydas
 from pydas._transfer.parts import SUFFIX, Part
@@ -108,22 +109,7 @@ def test_an_interrupted_upload_is_resumed_by_the_next_run(live, scratch, tmp_pat
     name, folder_id = scratch
     data = os.urandom(SIZE)
     (tmp_path / "stopped.bin").write_bytes(data)
-    communicator = pydas.session.communicator
-    real_perform = communicator.perform_upload
-    sent = []
-
-    def interrupted(*args, **kwargs):
-        progress = kwargs["progress"]
-
-        def stop_after_two_megabytes(nbytes):
-            progress(nbytes)
-            sent.append(nbytes)
-            if sum(sent) >= 2 * 1024 * 1024:
-                raise KeyboardInterrupt
-
-        return real_perform(*args, **dict(kwargs, progress=stop_after_two_megabytes))
-
-    communicator.perform_upload = interrupted  # this communicator only: the login replaces it
+    interrupt_uploads_after(pydas.session.communicator, 2 * 1024 * 1024)
     with pytest.raises(KeyboardInterrupt):
         pydas.upload(str(tmp_path / "stopped.bin"), destination=f"Private/{name}", quiet=True)
     pydas.login(email=live["MIDAS_EMAIL"], api_key=live["MIDAS_API_KEY"], url=live["MIDAS_URL"])

@@ -28,3 +28,25 @@ def log_in(server, user, url=None, sleep=no_sleep):
 def logged_in(midas_server, midas_user):
     """Log ``midas_user`` in with the API key; retries wait for no real time."""
     return log_in(midas_server, midas_user)
+
+
+def interrupt_uploads_after(communicator, nbytes):
+    """Make ``communicator`` raise KeyboardInterrupt (a Ctrl-C) once ``nbytes`` were sent.
+
+    Only this communicator is changed: a new login replaces it.
+    """
+    real_perform = communicator.perform_upload
+    sent = []
+
+    def interrupted(*args, **kwargs):
+        progress = kwargs["progress"]
+
+        def stop_when_enough(count):
+            progress(count)
+            sent.append(count)
+            if sum(sent) >= nbytes:
+                raise KeyboardInterrupt
+
+        return real_perform(*args, **dict(kwargs, progress=stop_when_enough))
+
+    communicator.perform_upload = interrupted

@@ -10,6 +10,7 @@ import time
 
 import pytest
 from support.servertree import md5, methods, server_tree
+from support.sessions import interrupt_uploads_after, log_in
 
 import pydas
 from pydas._transfer import journal as journal_module
@@ -101,30 +102,14 @@ def test_an_unwritable_journal_only_costs_the_resume(tmp_path, monkeypatch, capl
 
 
 def test_an_interrupted_upload_is_resumed_by_the_next_run(logged_in, midas_server, midas_user,
-                                                         tmp_path, monkeypatch, journal_dir):
+                                                         tmp_path, journal_dir):
     data = os.urandom(3 * 1024 * 1024)
     (tmp_path / "big.bin").write_bytes(data)
-    communicator = pydas.session.communicator
-    real_perform = communicator.perform_upload
-    sent = []
-
-    def interrupted(*args, **kwargs):
-        progress = kwargs["progress"]
-
-        def stop_after_a_megabyte(nbytes):
-            progress(nbytes)
-            sent.append(nbytes)
-            if sum(sent) >= 1024 * 1024:
-                raise KeyboardInterrupt  # Ctrl-C
-
-        return real_perform(*args, **dict(kwargs, progress=stop_after_a_megabyte))
-
-    monkeypatch.setattr(communicator, "perform_upload", interrupted)
+    interrupt_uploads_after(pydas.session.communicator, 1024 * 1024)
     with pytest.raises(KeyboardInterrupt):
         pydas.upload(str(tmp_path / "big.bin"), quiet=True)
     assert len(_entries(journal_dir)) == 1
-    monkeypatch.delattr(communicator, "perform_upload")  # the driver's method again
-    midas_server.clear_request_log()
+    log_in(midas_server, midas_user)
     summary = TransferSummary()
     pydas.upload(str(tmp_path / "big.bin"), quiet=True, reuse_existing=True, summary=summary)
     assert server_tree(midas_user.private_folder_id) == {"big.bin": {"big.bin": md5(data)}}

@@ -24,7 +24,7 @@ from pydas._transfer.download import MARKER
 from pydas._transfer.parts import SUFFIX
 from pydas.api import TransferSummary
 
-SIZE = 8 * 1024 * 1024
+SIZE = 4 * 1024 * 1024
 RATE = 4 * 1024 * 1024  # bytes per second through the proxy
 
 UPLOAD = textwrap.dedent("""
