@@ -56,16 +56,10 @@ def main(
               file=sys.stderr)
         return 1
     try:
-        from pydas.testing.model import Model
-
-        with server.store.lock:
-            existing = Model(server.store).user_by_email(DEMO_EMAIL)
-        if existing is None:
-            user = server.create_user(DEMO_EMAIL, DEMO_PASSWORD, "Jane", "Doe")
-            api_key = user.api_key
-        else:
-            with server.store.lock:
-                api_key = Model(server.store).default_api_key(existing["user_id"]) or ""
+        try:
+            api_key = server.default_api_key(DEMO_EMAIL)
+        except ValueError:  # a new data directory: no such user yet
+            api_key = server.create_user(DEMO_EMAIL, DEMO_PASSWORD, "Jane", "Doe").api_key
         print(f"Midas Server emulator running at {server.url}")
         print(f"  e-mail:   {DEMO_EMAIL}")
         print(f"  password: {DEMO_PASSWORD}")

@@ -1,20 +1,17 @@
 """Method registry, name resolution and the per-call context of the emulator.
 
-API methods register themselves with :func:`core_method` or
+API handlers register themselves with :func:`core_method` or
 :func:`module_method`. :func:`resolve` maps a requested name to a method the
 way the real dispatcher does (midas-web-api.md §1.1): the ``midas`` prefix, the
 remaining dot-separated tokens concatenated and compared case-insensitively
 with the core methods, then the second token as a module name.
 """
 
-import contextlib
-import time
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
 
-from pydas.testing.envelope import ApiError
-from pydas.testing.model import Model, Row
-from pydas.testing.store import Store
+from pydas.testing.answers import ApiError
+from pydas.testing.backend import Backend, Caller, Row
 
 __all__ = [
     "ApiMethod",
@@ -25,10 +22,14 @@ __all__ = [
     "resolve",
     "method_listing",
     "ALL_MODULES",
+    "SESSIONS",
 ]
 
 #: Modules the emulator implements (``api`` is always enabled).
 ALL_MODULES = ("api", "batchmake", "dicomextractor", "mfa", "solr", "thumbnailcreator", "tracker")
+#: How a method uses the backend: in a read session, in one write transaction, or
+#: on its own (it opens its sessions itself, e.g. around a streamed body).
+SESSIONS = ("read", "write", "own")
 
 
 @dataclass
@@ -51,23 +52,21 @@ class ApiMethod:
 
     :param name: canonical name without the prefix, e.g. ``item.getmetadata``.
     :param module: owning module, or ``None`` for core methods.
-    :param function: implementation, called with a :class:`Context`.
-    :param streams_body: the method reads the raw request body itself and manages
-        the store lock on its own (uploads), so that slow bodies do not block others.
+    :param function: the handler, called with a :class:`Context`.
+    :param session: one of :data:`SESSIONS`.
+    :param streams_body: the handler reads the raw request body itself (uploads).
     :param description: one line for ``midas.methods.list``.
     :param authenticates: the caller is identified (and a bad ``token`` rejected with
         -101) before the method runs; false for the methods that ignore ``token``.
-    :param locks_store: the method runs as one transaction under the store lock
-        (true unless it streams a body or manages the lock on its own).
     """
 
     name: str
     module: Optional[str]
     function: Callable[["Context"], Any]
+    session: str = "write"
     streams_body: bool = False
     description: str = ""
     authenticates: bool = True
-    locks_store: bool = True
 
     @property
     def full_name(self) -> str:
@@ -83,48 +82,49 @@ def _key(name: str) -> str:
     return name.replace(".", "").lower()
 
 
-def core_method(name: str, streams_body: bool = False, authenticates: bool = True,
-                locks_store: Optional[bool] = None) -> Callable:
-    """Register a core API method under its dotted name (without ``midas.``).
-
-    :param name: e.g. ``item.get``.
-    :param streams_body: see :class:`ApiMethod`.
-    :param authenticates: see :class:`ApiMethod`.
-    :param locks_store: see :class:`ApiMethod`; default: not ``streams_body``.
-    :returns: the decorator.
-    """
+def _registrar(table: Dict[str, ApiMethod], name: str, module: Optional[str], session: str,
+               streams_body: bool, authenticates: bool) -> Callable:
+    if session not in SESSIONS:
+        raise ValueError(f"session must be one of {SESSIONS}, got {session!r}")
+    if streams_body and session != "own":
+        raise ValueError("a method that streams its body opens its sessions itself")
 
     def register(function: Callable[["Context"], Any]) -> Callable[["Context"], Any]:
         doc = (function.__doc__ or "").strip().splitlines()
-        _CORE[_key(name)] = ApiMethod(
-            name, None, function, streams_body, doc[0] if doc else "", authenticates,
-            not streams_body if locks_store is None else locks_store,
-        )
+        full = name if module is None else f"{module}.{name}"
+        table[_key(name)] = ApiMethod(full, module, function, session, streams_body,
+                                      doc[0] if doc else "", authenticates)
         return function
 
     return register
 
 
-def module_method(module: str, name: str, streams_body: bool = False,
+def core_method(name: str, session: str = "write", streams_body: bool = False,
+                authenticates: bool = True) -> Callable:
+    """Register a core API method under its dotted name (without ``midas.``).
+
+    :param name: e.g. ``item.get``.
+    :param session: see :class:`ApiMethod`.
+    :param streams_body: see :class:`ApiMethod`.
+    :param authenticates: see :class:`ApiMethod`.
+    :returns: the decorator.
+    """
+    return _registrar(_CORE, name, None, session, streams_body, authenticates)
+
+
+def module_method(module: str, name: str, session: str = "write", streams_body: bool = False,
                   authenticates: bool = True) -> Callable:
     """Register a module API method, e.g. ``module_method("tracker", "scalar.add")``.
 
     :param module: module name.
     :param name: method name within the module.
+    :param session: see :class:`ApiMethod`.
     :param streams_body: see :class:`ApiMethod`.
     :param authenticates: see :class:`ApiMethod`.
     :returns: the decorator.
     """
-
-    def register(function: Callable[["Context"], Any]) -> Callable[["Context"], Any]:
-        doc = (function.__doc__ or "").strip().splitlines()
-        _MODULES.setdefault(module, {})[_key(name)] = ApiMethod(
-            f"{module}.{name}", module, function, streams_body, doc[0] if doc else "",
-            authenticates, not streams_body,
-        )
-        return function
-
-    return register
+    return _registrar(_MODULES.setdefault(module, {}), name, module, session, streams_body,
+                      authenticates)
 
 
 def resolve(name: str, modules: Tuple[str, ...]) -> Optional[ApiMethod]:
@@ -160,7 +160,7 @@ class Context:
 
     :param params: merged parameters (query string wins over the form body).
     :param verb: the HTTP verb.
-    :param db: the store.
+    :param backend: the server's state.
     :param config: server settings.
     :param body: the raw request body stream, when the request has one that was
         not parsed as a form (PUT, or POST without a form content type).
@@ -169,17 +169,11 @@ class Context:
 
     params: Dict[str, str]
     verb: str
-    db: Store
+    backend: Backend
     config: ServerConfig
     body: Optional[BinaryIO] = None
     files: Dict[str, Tuple[str, bytes]] = field(default_factory=dict)
-    _user: Any = field(default=None, init=False)
-    _user_loaded: bool = field(default=False, init=False)
-
-    @property
-    def model(self) -> Model:
-        """The data model over :attr:`db`."""
-        return Model(self.db)
+    _caller: Optional[Caller] = field(default=None, init=False)
 
     def has(self, name: str) -> bool:
         """Tell whether a parameter is present (any value, even empty)."""
@@ -206,29 +200,25 @@ class Context:
             values.append(self.params[name])
         return values
 
-    def user(self) -> Optional[Row]:
-        """Identify the caller (§2.1): ``None`` when anonymous.
+    def caller(self) -> Caller:
+        """Identify the caller (§2.1), looked up once per call.
 
         ``useSession`` asks for the browser session's user; the emulator has no
         browser sessions, so such a caller is anonymous.
 
         :raises ApiError: -101 ``Invalid token`` for an unknown or expired token.
         """
-        if not self._user_loaded:
-            token = self.params.get("token")
-            if "useSession" in self.params or token is None:
-                self._user = None
-            else:
-                row = self.db.one(
-                    "SELECT u.* FROM token t JOIN user u ON u.user_id = t.user_id "
-                    "WHERE t.token = ? AND t.expires > ?",
-                    (token, time.time()),
-                )
-                if row is None:
-                    raise ApiError(-101, "Invalid token")
-                self._user = row
-            self._user_loaded = True
-        return self._user
+        if self._caller is None:
+            token = None if "useSession" in self.params else self.params.get("token")
+            caller = self.backend.users.caller(token)
+            if caller is None:
+                raise ApiError(-101, "Invalid token")
+            self._caller = caller
+        return self._caller
+
+    def user(self) -> Optional[Row]:
+        """The calling user's row, ``None`` when anonymous (see :meth:`caller`)."""
+        return self.caller().user
 
     def late_body(self) -> Tuple[bytes, float]:
         """Return body bytes received after a cut that are due to land late, and when.
@@ -237,23 +227,3 @@ class Context:
             ``cut_request_after(..., late_bytes=N)`` fault hit this request.
         """
         return getattr(self.body, "late_data", b""), getattr(self.body, "late_seconds", 0.0)
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Hold the store lock and run the block as one transaction.
-
-        A Midas error (:class:`ApiError`) still commits what was done before it,
-        as the real server (which has no transactions around a call) keeps such
-        partial effects; any other exception rolls back.
-        """
-        with self.db.lock:
-            self.db.begin()
-            try:
-                yield
-            except ApiError:
-                self.db.commit()
-                raise
-            except BaseException:
-                self.db.rollback()
-                raise
-            self.db.commit()

@@ -11,33 +11,12 @@ reproduced here; the double encoding can be switched off per server.
 import json
 from typing import Any, Optional
 
-__all__ = ["ApiError", "Redirect", "stringify", "envelope_bytes", "JSON_CONTENT_TYPE"]
+from pydas.testing.answers import ApiError
+
+__all__ = ["stringify", "envelope_bytes", "JSON_CONTENT_TYPE"]
 
 #: The content type the real server declares for its JSON answers.
 JSON_CONTENT_TYPE = "text/html; charset=UTF-8"
-
-
-class ApiError(Exception):
-    """A Midas error: becomes ``{"stat": "fail", "code": str(code), "message": message}``.
-
-    :param code: the Midas error code (``-150``, ``-151``, ``0``, ``403`` ...).
-    :param message: the server's message text.
-    """
-
-    def __init__(self, code: int, message: str = "") -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class Redirect:
-    """An HTTP 302 answer instead of an envelope.
-
-    :param location: the ``Location`` header value (a server path or a URL).
-    """
-
-    def __init__(self, location: str) -> None:
-        self.location = location
 
 
 def _float_text(value: float) -> str:

@@ -7,7 +7,8 @@ import pytest
 
 from pydas import exceptions
 from pydas.drivers import CoreDriver, MultiFactorAuthenticationDriver
-from pydas.testing import MidasServer, dispatch
+from pydas.testing import MidasServer
+from pydas.testing.backend import users
 
 
 def test_login_returns_a_32_character_token(core, jane):
@@ -40,7 +41,7 @@ def test_tokens_live_for_their_key_lifetime(api, midas_server, jane, monkeypatch
     start = time.time()
 
     def minutes_later(minutes):
-        monkeypatch.setattr(dispatch, "time", SimpleNamespace(time=lambda: start + 60 * minutes))
+        monkeypatch.setattr(users, "time", SimpleNamespace(time=lambda: start + 60 * minutes))
 
     minutes_later(4)
     assert api.ok("midas.user.folders", token=short_token)

@@ -266,3 +266,10 @@ def test_command_line_runs_until_stopped(capsys, tmp_path):
         stop.set()
         thread.join(10)
     assert result == [0]
+
+
+def test_default_api_key_of_an_existing_user(midas_server):
+    user = midas_server.create_user("Kim@Example.com", "pw", "Kim", "Lee")
+    assert midas_server.default_api_key("kim@example.com") == user.api_key
+    with pytest.raises(ValueError, match="no user"):
+        midas_server.default_api_key("nobody@example.com")

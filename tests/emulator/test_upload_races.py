@@ -73,7 +73,7 @@ def test_getoffset_waits_for_a_running_perform_on_the_same_token(midas_server, a
     content = os.urandom(200_000)
     partial = midas_server.store.uploads.path(upload_token)
     upload = _SlowUpload(midas_server, upload_token, content)
-    _wait_until(lambda: os.path.getsize(partial) == upload.half)
+    _wait_until(lambda: os.path.exists(partial) and os.path.getsize(partial) == upload.half)
     waiting, answers = _in_thread(lambda: _offset(api, upload_token))
     waiting.join(0.3)
     assert waiting.is_alive() and answers == []
@@ -89,7 +89,7 @@ def test_a_second_perform_waits_and_then_finds_the_token_used(midas_server, api,
     content = os.urandom(200_000)
     partial = midas_server.store.uploads.path(upload_token)
     upload = _SlowUpload(midas_server, upload_token, content)
-    _wait_until(lambda: os.path.getsize(partial) == upload.half)
+    _wait_until(lambda: os.path.exists(partial) and os.path.getsize(partial) == upload.half)
     second, answers = _in_thread(
         lambda: _put(midas_server.url, upload_token, b"y" * 100, len(content)).json())
     second.join(0.3)

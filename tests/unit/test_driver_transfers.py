@@ -6,19 +6,11 @@ import os
 import pytest
 import requests
 import responses
-from _core_helpers import (
-    BASE,
-    ENDPOINT,
-    answer,
-    core,
-    envelope,
-    failure,
-    form_params,
-    query_params,
-)
+from support.local_server import answer
+from support.wire import BASE, ENDPOINT, core, envelope, failure, form_params, query_params
 
 from pydas import _transport, drivers, exceptions
-from pydas._transport import CHUNK_SIZE
+from pydas._transport import CHUNK_SIZE, bodies
 
 TOKEN = "Tk9secretTOKENvalue0123456789abc"
 UPLOAD_TOKEN = "1/7/abcdefABCDEF0123456789"
@@ -119,9 +111,11 @@ def test_perform_upload_of_an_empty_file(mocked, tmp_path):
     assert reader.bodies == [b""]
 
 
-def test_multipart_mode_is_refused_before_sending(mocked, sample):
-    with pytest.raises(ValueError, match="multipart"):
-        core().perform_upload(UPLOAD_TOKEN, str(sample), mode="multipart")
+def test_unknown_mode_and_a_multipart_offset_are_refused_before_sending(mocked, sample):
+    with pytest.raises(ValueError, match="unknown mode 'chunks'"):
+        core().perform_upload(UPLOAD_TOKEN, str(sample), mode="chunks")
+    with pytest.raises(ValueError, match="cannot resume"):
+        core().perform_upload(UPLOAD_TOKEN, str(sample), mode="multipart", offset=5)
     assert len(mocked.calls) == 0
 
 
@@ -173,7 +167,7 @@ def test_large_sparse_upload_is_streamed_in_bounded_chunks(mocked, tmp_path, mon
     with open(big, "wb") as handle:
         handle.truncate(size)
     reads = []
-    monkeypatch.setattr(_transport, "open",
+    monkeypatch.setattr(bodies, "open",
                         lambda *args, **kw: ReadRecorder(open(*args, **kw), reads), raising=False)
     sent = []
 

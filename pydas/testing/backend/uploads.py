@@ -1,8 +1,11 @@
 """Upload tokens and their temporary files, with one writer at a time per token.
 
 A token ``<userid>/<itemid>/<64 alphanumerics>`` names a file under
-``uploads/``; the token is valid exactly as long as its file exists, which is
-also how the real server decides, and the file's size is the upload's offset.
+``uploads/`` whose size is the upload's offset. The real server creates that
+file with the token and keeps the token valid exactly as long as the file
+exists; the emulator creates the file when the first bytes arrive, so a token
+is valid while it is issued and unused in this run, or while its file exists
+(a partial upload survives a restart with the same data directory).
 
 Unlike the real server, the emulator serialises the work on one token: while an
 ``upload.perform`` streams into a token's file, a second ``perform`` or a
@@ -16,12 +19,15 @@ bytes it had already received land in the file a little later, so a
 """
 
 import contextlib
+import hashlib
 import os
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, Optional, Set
+from typing import Any, Dict, Iterator, Optional, Set, Tuple
 
-from pydas.testing.values import random_string
+from pydas.testing.answers import ApiError
+from pydas.testing.backend.files import CHUNK_SIZE, md5_of_file
+from pydas.testing.backend.values import random_string
 
 __all__ = ["Uploads"]
 
@@ -48,6 +54,7 @@ class Uploads:
         self._guard = threading.Lock()
         self._tokens: Dict[str, _Token] = {}
         self._timers: Set[threading.Timer] = set()
+        self._issued: Set[str] = set()
 
     def path(self, upload_token: str) -> Optional[str]:
         """Return the temporary file of a token, or ``None`` for a malformed token.
@@ -61,7 +68,7 @@ class Uploads:
         return os.path.join(self.directory, "_".join(parts))
 
     def create(self, user_id: int, item_id: int) -> str:
-        """Create an empty temporary file and return its new token.
+        """Issue a new token (its file appears with the first bytes).
 
         :param user_id: the uploading user.
         :param item_id: the target item.
@@ -69,13 +76,10 @@ class Uploads:
         """
         while True:
             token = f"{user_id}/{item_id}/{random_string(64)}"
-            path = self.path(token)
-            assert path is not None
-            try:
-                with open(path, "xb"):
+            with self._guard:
+                if token not in self._issued:
+                    self._issued.add(token)
                     return token
-            except FileExistsError:
-                continue
 
     @contextlib.contextmanager
     def exclusive(self, upload_token: str, land_late_bytes: bool = False
@@ -106,16 +110,72 @@ class Uploads:
                 if state.users == 0 and not state.late:
                     self._tokens.pop(upload_token, None)
 
+    def is_open(self, upload_token: str) -> bool:
+        """Tell whether a token is valid: issued and not used up, or with a partial file."""
+        path = self.path(upload_token)
+        if path is None:
+            return False
+        with self._guard:
+            if upload_token in self._issued:
+                return True
+        return os.path.isfile(path)
+
+    def finish(self, upload_token: str, path: Optional[str] = None) -> None:
+        """Spend a token; remove its file unless it was moved into the store.
+
+        :param upload_token: the token.
+        :param path: its file, to remove (``None`` when the file was taken over).
+        """
+        with self._guard:
+            self._issued.discard(upload_token)
+        if path is not None and os.path.exists(path):
+            os.remove(path)
+
     def offset(self, upload_token: str) -> Optional[int]:
-        """Return the size of a token's file (waiting for a running ``perform``).
+        """Return how many bytes a token holds (waiting for a running ``perform``).
 
         :param upload_token: the token.
         :returns: the size, ``None`` for an unknown or finished token.
         """
         with self.exclusive(upload_token) as path:
-            if path is None or not os.path.isfile(path):
+            if path is None or not self.is_open(upload_token):
                 return None
-            return os.path.getsize(path)
+            try:
+                return os.path.getsize(path)
+            except FileNotFoundError:
+                return 0
+
+    def receive(self, path: str, body: Any, length: int) -> Tuple[str, int]:
+        """Append a request body to a token's file until it holds ``length`` bytes.
+
+        The caller holds the token (:meth:`exclusive`). Reads are capped at the
+        missing byte count, except the first read of a resumed upload, which
+        takes a whole block: surplus bytes there are appended, as on the real
+        server. A one-byte body ``0`` counts as no body (a PHP quirk).
+
+        :param path: the token's file.
+        :param body: the request body (``read(size)``), or ``None``.
+        :param length: the announced total size.
+        :returns: MD5 and size of the completed file (hashed while streaming when the
+            upload started at byte 0, otherwise afterwards).
+        :raises ApiError: -105 when the body ended early (the bytes received are kept).
+        """
+        with open(path, "ab") as handle:
+            start = handle.tell()
+            digest = hashlib.md5() if start == 0 else None
+            size = start
+            while body is not None and size < length:
+                overshoot = start > 0 and size == start
+                block = body.read(CHUNK_SIZE if overshoot else min(CHUNK_SIZE, length - size))
+                if not block or (length == 1 and start == 0 and block == b"0"):
+                    break
+                handle.write(block)
+                size += len(block)
+                if digest is not None:
+                    digest.update(block)
+        if size < length:
+            raise ApiError(-105, f"Failed to upload file - {size}/{length} bytes transferred")
+        return md5_of_file(path) if digest is None else (digest.hexdigest(), size)
 
     def write_later(self, upload_token: str, data: bytes, seconds: float) -> None:
         """Append ``data`` to a token's file after ``seconds``, or before its next ``perform``.
