@@ -347,8 +347,8 @@ def upload(
     :param progress: show a progress bar (default: when standard error is a terminal)
     :param summary: a :class:`TransferSummary` to count what the upload did
     :raises NotLoggedIn: before any request, if :func:`login` was not called
-    :raises LocalInputError: before any request, if the pattern matches nothing,
-        something cannot be read, or a file is one the server cannot store
+    :raises LocalInputError: before any request, if the pattern matches nothing
+        or something cannot be read
     :raises PathNotFound: if the destination does not exist
     :raises pydas.exceptions.InvalidPolicy: ``no write permission on ...`` when
         the destination may not be written to
@@ -357,7 +357,6 @@ def upload(
     """
     _start(workers)
     entries, skipped = _transfer.scan(file_pattern)
-    _transfer.check_sendable(entries)
     options = _options(
         workers,
         quiet,
@@ -378,12 +377,8 @@ def upload(
         except exceptions.InvalidPolicy as error:
             if error.method not in _WRITING_METHODS:
                 raise
-            raise type(error)(
-                f"no write permission on {destination!r} ({error})",
-                method=error.method,
-                code=error.code,
-                request=error.request,
-                response=error.response,
+            raise exceptions.with_context(
+                error, str(error), message=f"no write permission on {destination!r}"
             ) from error
     finally:
         reporter.close()

@@ -37,7 +37,7 @@ from pydas._transfer.progress import Reporter
 from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner, check_workers
 from pydas._transfer.summary import TransferSummary
-from pydas._transfer.upload import check_sendable, upload_entries
+from pydas._transfer.upload import upload_entries
 from pydas._transfer.verify import file_md5
 
 __all__ = [
@@ -48,7 +48,6 @@ __all__ = [
     "Runner",
     "TransferOptions",
     "TransferSummary",
-    "check_sendable",
     "check_workers",
     "destination_folder",
     "download_folder",

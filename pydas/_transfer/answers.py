@@ -30,7 +30,6 @@ __all__ = [
     "home_folders",
     "item_record",
     "listing",
-    "upload_token",
 ]
 
 
@@ -133,13 +132,6 @@ def folder_record(data: Any, method: str) -> Dict[str, Any]:
 def created_id(data: Any, key: str, method: str) -> str:
     """The id (``key``) of an object a create call made (``item.create``, ``folder.create``)."""
     return _identifier(_mapping(data, method, "data"), key, method, "data")
-
-
-def upload_token(data: Any) -> str:
-    """Check an upload token (``""`` means the server already holds the content)."""
-    if not isinstance(data, str):
-        raise _malformed("midas.upload.generatetoken", f"has a token that is a {_kind(data)}")
-    return data
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,11 @@ from pydas._transfer.names import NameBook, inside, repair_text, safe_name
 from pydas._transfer.options import Transfer, TransferOptions
 from pydas._transfer.parts import Part
 from pydas._transfer.progress import Reporter
-from pydas._transfer.remote import Remote
+from pydas._transfer.remote import Remote, transient
 from pydas._transfer.runner import Runner
 from pydas._transfer.summary import TransferSummary
 from pydas._transfer.verify import local_file_matches, matches
+from pydas._transport import Outcome
 
 __all__ = ["MARKER", "download_folder", "download_item"]
 
@@ -225,9 +226,10 @@ def _fetch_verified(transfer: Transfer, bitstream: Bitstream, target: str) -> No
 def _fill(transfer: Transfer, bitstream: Bitstream, part: Part, target: str) -> None:
     """Receive the bitstream into ``part`` until it holds the right size and MD5.
 
-    A cut connection is resumed from the bytes already written (the
-    ``offset`` of ``midas.bitstream.download``) under the communicator's
-    retry policy; content that does not match the server's size and MD5 is
+    A cut connection (or another failure the communicator's retry policy
+    takes for a passing one) is resumed from the bytes already written (the
+    ``offset`` of ``midas.bitstream.download``), within the policy's
+    attempts; content that does not match the server's size and MD5 is
     fetched once more from the first byte. The runner is checked after each
     piece received, to give up when the transfer stops.
     """
@@ -265,16 +267,18 @@ def _fill(transfer: Transfer, bitstream: Bitstream, part: Part, target: str) -> 
                     raise exceptions.RequestError(
                         f"download ended after {part.held} of {size} bytes"
                     )
-            except exceptions.RequestError as error:
+            except exceptions.PydasException as error:
                 failures += 1
-                if failures >= policy.attempts:
+                if not transient(policy, error):
+                    raise  # a refusal, an error page: another attempt would not help
+                if not policy.should_retry(failures, error, repeatable=True, rewindable=True):
                     part.keep = True
                     raise exceptions.TransferError(
                         f"download to {target!r} failed after {failures} attempts "
                         f"({part.held} of {size} bytes received; a later run continues "
                         f"from there): {error}"
                     ) from error
-                policy.sleep(policy.delay(failures))
+                policy.sleep(policy.delay(failures, Outcome.of(error).retry_after))
                 logger.info("Resuming download of %s at byte %d", target, part.held)
         if matches(part.held, part.digest.hexdigest(), size, checksum):
             return

@@ -17,9 +17,22 @@ from typing import Any, Callable, Dict, List, Optional, TypeVar
 from pydas import exceptions
 from pydas._transfer import answers
 
-__all__ = ["Remote"]
+__all__ = ["Remote", "transient"]
 
 T = TypeVar("T")
+
+
+def transient(policy: Any, error: exceptions.PydasException) -> bool:
+    """Whether a retry policy takes a failure of a transfer for a passing one.
+
+    Transfers resume from what the server (or the part file) already holds,
+    so they count as repeatable and rewindable; whether the attempts are used
+    up is asked separately.
+
+    :param policy: the communicator's :class:`~pydas.core.RetryPolicy`
+    :param error: how the attempt failed
+    """
+    return bool(policy.should_retry(0, error, repeatable=True, rewindable=True))
 
 
 class Remote:
@@ -103,13 +116,11 @@ class Remote:
 
     def upload_token(self, item_id: Any, filename: str, checksum: Optional[str] = None) -> str:
         """An upload token for one file of an item (``""``: the server already has it)."""
-        return answers.upload_token(
-            self.call(
-                self.communicator.generate_upload_token,
-                item_id=item_id,
-                filename=filename,
-                checksum=checksum,
-            )
+        return self.call(
+            self.communicator.generate_upload_token,
+            item_id=item_id,
+            filename=filename,
+            checksum=checksum,
         )
 
     def delete_bitstream(self, bitstream_id: str) -> None:

@@ -8,9 +8,12 @@ that name in the revision it went into — has the local file's size and MD5
   an offset that has stopped moving: a real server keeps appending the bytes
   it had buffered for a while after the client saw the cut, and a resume from
   an offset read in that window corrupts the stored file
-  (midas-web-api.md §6.4). The pauses come from the communicator's retry
-  policy (backoff with jitter, its injectable ``sleep``), and a refusal that
-  moved nothing (a ``-105`` without progress) is not retried;
+  (midas-web-api.md §6.4). Whether to try again, and the pauses, come from
+  the communicator's retry policy (``should_retry``, backoff with jitter,
+  its injectable ``sleep``), and a refusal that moved nothing (a ``-105``
+  without progress) is not retried;
+* a file the server's stream mode cannot take (see :func:`needs_multipart`)
+  is sent in its multipart mode, whole;
 * an upload token left by an earlier, interrupted run of the same upload is
   taken from the :mod:`~pydas._transfer.journal` and resumed;
 * a wrong stored copy is repaired: deleted (``midas.bitstream.delete``) and
@@ -38,9 +41,11 @@ from pydas._transfer.journal import Claim
 from pydas._transfer.local import LocalFile
 from pydas._transfer.names import name_key, repair_text
 from pydas._transfer.options import Transfer
+from pydas._transfer.remote import transient
 from pydas._transfer.verify import matches
+from pydas._transport import Outcome, Timeout
 
-__all__ = ["REPAIR_ROUNDS", "SETTLE_PAUSE", "put_file", "stream_refusal"]
+__all__ = ["REPAIR_ROUNDS", "SETTLE_PAUSE", "needs_multipart", "put_file"]
 
 logger = logging.getLogger("pydas")
 
@@ -57,48 +62,20 @@ _SETTLE_POLLS = 1000
 _Copy = Tuple[Revision, Bitstream]
 
 
-def stream_refusal(local: LocalFile) -> Optional[str]:
-    """Why the server's stream mode cannot take this file, or ``None``.
+def needs_multipart(local: LocalFile) -> bool:
+    """Whether the server's stream mode cannot take this file (its multipart mode can).
 
     PHP reads an upload body in pieces of 8192 bytes and Midas stops reading
     at a piece that is the single character ``0`` (it takes the piece for
     "false"). A file whose last piece is exactly that byte — a 1-byte file
     ``0``, or any file of 8192·n + 1 bytes ending in ``0`` — can therefore
-    never be completed.
+    never be completed in stream mode.
     """
     if local.size % _PHP_PIECE != 1:
-        return None
+        return False
     with open(local.path, "rb") as handle:
         handle.seek(local.size - 1)
-        last = handle.read(1)
-    if last != b"0":
-        return None
-    return (
-        f"cannot upload {local.path!r}: a Midas server stops reading an upload at a piece "
-        f"of it that is the single character '0', and the last piece of this file "
-        f"({local.size} bytes) is exactly that, so the server would never complete it"
-    )
-
-
-def _read_timeout(communicator: Any) -> float:
-    """The read timeout of the communicator, in seconds (bounds waiting for an offset)."""
-    timeout = getattr(communicator, "timeout", None)
-    read = getattr(timeout, "read", timeout)
-    if isinstance(read, (tuple, list)):
-        read = read[-1]
-    return float(read) if isinstance(read, (int, float)) and read > 0 else 300.0
-
-
-def _held(communicator: Any, upload_token: str) -> Optional[int]:
-    """The bytes the server holds for a token (``None``: unknown or already used)."""
-    offset = communicator.get_upload_offset(upload_token)
-    if offset is not None and (not isinstance(offset, int) or offset < 0):
-        raise exceptions.MalformedResponse(
-            f"midas.upload.getoffset: the server's answer has offset {offset!r}, "
-            "not a byte count",
-            method="midas.upload.getoffset",
-        )
-    return offset
+        return handle.read(1) == b"0"
 
 
 class _Upload:
@@ -127,6 +104,7 @@ class _Upload:
         self.known = before.bitstream_ids() if before is not None else frozenset()
         self.carry: List[Bitstream] = []  # files to add to a replacement revision
         self.stat = os.stat(local.path)
+        self.multipart = needs_multipart(local)
         self.shown = 0  # bytes of this file the progress bar counts
         self.resumed = False
         self.repaired = False
@@ -205,14 +183,15 @@ class _Upload:
         :returns: the offset, or ``None`` when the token is unknown or used,
             or its offset kept moving for longer than the read timeout
         """
-        sleep = self.communicator.retry.sleep
-        deadline = time.monotonic() + _read_timeout(self.communicator)
-        last = _held(self.communicator, token)
+        communicator = self.communicator
+        sleep = communicator.retry.sleep
+        deadline = time.monotonic() + Timeout.coerce(communicator.timeout).read
+        last = communicator.get_upload_offset(token)
         for _ in range(_SETTLE_POLLS):
             if last is None:
                 return None
             sleep(SETTLE_PAUSE)
-            now = _held(self.communicator, token)
+            now = communicator.get_upload_offset(token)
             if now == last:
                 return now
             last = now
@@ -227,19 +206,42 @@ class _Upload:
         self.transfer.reporter.advance(nbytes)
 
     def perform_arguments(self) -> dict:
-        if self.revision is not None:
-            return {"revision": self.revision}
-        return {"create_additional_revision": self.new_revision}
+        where: dict = ({"revision": self.revision} if self.revision is not None
+                       else {"create_additional_revision": self.new_revision})
+        if self.multipart:
+            where["mode"] = "multipart"
+        return where
+
+    def send_whole(self, token: str) -> None:
+        """Send the file in one multipart request (no resume: verification decides)."""
+        self.claim.forget()  # a multipart upload does not use the token's partial data
+        try:
+            self.communicator.perform_upload(token, self.local.name, filepath=self.local.path,
+                                             progress=self.sent, **self.perform_arguments())
+        except exceptions.InvalidParameter as error:
+            raise exceptions.TransferError(
+                f"upload of {self.local.path!r} failed: the server's stream mode cannot take "
+                "this file (it ends in a piece that is the single character '0'), and its "
+                f"multipart mode refused it ({error}); the server's PHP upload size limit may "
+                "be smaller than the file"
+            ) from error
+        except exceptions.PydasException as error:
+            if not transient(self.communicator.retry, error):
+                raise
 
     def send(self, token: str, offset: int) -> None:
         """Send the file from ``offset`` until the server has it (or the token is spent).
 
-        A resumable failure (a cut, a short body, an HTTP 5xx, also while
-        asking for the offset) is retried under the communicator's retry
-        policy, from the settled offset. The token is forgotten once it is
-        used or useless; it stays in the journal when the upload stops with
-        the token still good, so that the next run resumes it.
+        A failure the communicator's retry policy takes for a passing one (a
+        cut, a short body, a gateway error, also while asking for the offset)
+        is retried, within the policy's attempts, from the settled offset.
+        The token is forgotten once it is used or useless; it stays in the
+        journal when the upload stops with the token still good, so that the
+        next run resumes it.
         """
+        if self.multipart:
+            self.send_whole(token)
+            return
         policy = self.communicator.retry
         self.show(offset - self.shown)
         failure: Optional[exceptions.PydasException] = None  # of the last perform
@@ -248,7 +250,6 @@ class _Upload:
             attempt += 1
             try:
                 if attempt > 1:
-                    policy.sleep(policy.delay(attempt - 1))
                     held = self.settle(token)
                     if held is None or held > self.local.size:
                         break  # spent or spoiled: the verification tells what is stored
@@ -277,15 +278,16 @@ class _Upload:
             except exceptions.InvalidUploadToken:
                 break  # used by an attempt whose answer was lost, or gone: verify
             except exceptions.PydasException as error:
-                if not _resumable(error):
+                if not transient(policy, error):
                     raise
-                if attempt >= policy.attempts:
+                if not policy.should_retry(attempt, error, repeatable=True, rewindable=True):
                     raise exceptions.TransferError(
                         f"upload of {self.local.path!r} failed after {attempt} attempts "
                         f"({offset} of {self.local.size} bytes on the server): {error}"
                     ) from error
                 if error.method == "midas.upload.perform":
                     failure = error
+                policy.sleep(policy.delay(attempt, Outcome.of(error).retry_after))
             except OSError as error:
                 raise exceptions.TransferError(
                     f"upload of {self.local.path!r} failed: the file could not be read to "
@@ -387,17 +389,6 @@ class _Upload:
             for r, b in bad
         )
         return text + f"item {self.item_id} holds a wrong copy ({copies})"
-
-
-def _resumable(error: Exception) -> bool:
-    """Whether an upload that failed this way may hold a usable prefix on the server.
-
-    A lost connection, a short body (-105) and an HTTP 5xx status from a proxy
-    qualify; an answer of the Midas API itself (permissions, bad token) does not.
-    """
-    if isinstance(error, (exceptions.RequestError, exceptions.UploadFailed)):
-        return True
-    return isinstance(error, exceptions.InternalError) and (error.code or 0) >= 500
 
 
 @contextlib.contextmanager

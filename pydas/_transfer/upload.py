@@ -16,17 +16,17 @@ from typing import Any, Dict, List, Optional, Sequence
 from pydas import exceptions
 from pydas._transfer.answers import Bitstream, Item, Listing
 from pydas._transfer.journal import UploadJournal
-from pydas._transfer.local import LocalDirectory, LocalFile, all_files, totals
+from pydas._transfer.local import LocalDirectory, LocalFile, totals
 from pydas._transfer.names import name_key
 from pydas._transfer.options import Transfer, TransferOptions
 from pydas._transfer.progress import Reporter
 from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner
-from pydas._transfer.send import put_file, stream_refusal
+from pydas._transfer.send import put_file
 from pydas._transfer.summary import TransferSummary
 from pydas._transfer.verify import file_md5, matches
 
-__all__ = ["check_sendable", "upload_entries"]
+__all__ = ["upload_entries"]
 
 
 class _Listing:
@@ -181,17 +181,6 @@ class _Uploader:
     def bitstream_line(self, entry: LocalFile, index: int, count: int, numbered: bool) -> None:
         if numbered:
             self.reporter.status(f"Uploading Bitstream from {entry.path} ({index + 1} of {count})")
-
-
-def check_sendable(entries: Sequence[Any]) -> None:
-    """Refuse, before anything is sent, a file the server cannot store.
-
-    :raises pydas.exceptions.LocalInputError: naming the file and why
-    """
-    for local in all_files(entries):
-        reason = stream_refusal(local)
-        if reason is not None:
-            raise exceptions.LocalInputError(reason)
 
 
 def upload_entries(

@@ -122,15 +122,18 @@ def test_content_that_never_matches_its_md5_is_not_kept(logged_in, source, tmp_p
 
 
 @pytest.mark.parametrize("content", [b"0", bytes(8192) + b"0"])
-def test_a_file_the_stream_mode_cannot_take_is_refused_before_anything_is_sent(
-    logged_in, tmp_path, midas_server, content
+def test_a_file_the_stream_mode_cannot_take_goes_in_multipart_mode(
+    logged_in, tmp_path, midas_server, midas_user, content
 ):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "a.txt").write_bytes(b"fine")
     (tmp_path / "data" / "flag.txt").write_bytes(content)
-    with pytest.raises(pydas.exceptions.LocalInputError, match="single character '0'"):
-        pydas.upload(str(tmp_path / "data"), quiet=True)
-    assert methods(midas_server) == []
+    pydas.upload(str(tmp_path / "data"), quiet=True)
+    assert server_tree(midas_user.private_folder_id) == {"data/": {
+        "a.txt": {"a.txt": md5(b"fine")}, "flag.txt": {"flag.txt": md5(content)}}}
+    performs = [(r.verb, r.params.get("mode")) for r in midas_server.request_log
+                if r.api_method == "midas.upload.perform"]
+    assert performs == [("PUT", None), ("POST", "multipart")]
 
 
 def test_an_upload_survives_a_cut_while_asking_for_the_offset(logged_in, source, midas_server,

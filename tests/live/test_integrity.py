@@ -135,3 +135,13 @@ def test_a_download_continues_the_part_file_of_a_dead_run(live, scratch, tmp_pat
     assert (target / "whole.bin").read_bytes() == data
     assert summary.bytes_received == SIZE - SIZE // 2  # the server sent only the rest
     assert not [n for n in os.listdir(target) if n.endswith(SUFFIX)]
+
+
+@pytest.mark.parametrize("content", [b"0", os.urandom(8192) + b"0"], ids=["zero", "8193"])
+def test_a_file_the_stream_mode_cannot_take_is_stored_in_multipart_mode(live, scratch,
+                                                                       tmp_path, content):
+    name, folder_id = scratch
+    (tmp_path / "flag.txt").write_bytes(content)
+    pydas.upload(str(tmp_path / "flag.txt"), destination=f"Private/{name}", quiet=True)
+    assert _files(_items(folder_id)["flag.txt"]) == {1: [("flag.txt", len(content),
+                                                          _md5(content))]}
