@@ -20,7 +20,7 @@ from pydas import exceptions
 from pydas._transfer.answers import Bitstream, Item
 from pydas._transfer.names import NameBook, inside, repair_text, safe_name
 from pydas._transfer.options import Transfer, TransferOptions
-from pydas._transfer.parts import Part
+from pydas._transfer.parts import Part, remove_stale
 from pydas._transfer.progress import Reporter
 from pydas._transfer.remote import Remote, transient
 from pydas._transfer.runner import Runner
@@ -189,6 +189,7 @@ class _Downloader:
                 f"refusing to replace {target!r}: it is not a regular file"
             )
         if local_file_matches(target, size, checksum):
+            remove_stale(target)  # of a run that died before it could rename it
             self.reporter.status(f"Unchanged File at {target}")
             self.reporter.advance(size)
             self.reporter.file_done()

@@ -23,7 +23,7 @@ from pydas._transfer import locks
 from pydas._transfer.names import NAME_MAX, fit
 from pydas._transfer.verify import CHUNK_SIZE
 
-__all__ = ["Part", "SUFFIX"]
+__all__ = ["Part", "SUFFIX", "remove_stale"]
 
 #: The ending of every part file.
 SUFFIX = ".pydas-part"
@@ -34,6 +34,39 @@ _ROOM = NAME_MAX - 1 - 1 - 12 - len(SUFFIX)
 
 def _prefix(target: str) -> str:
     return "." + fit(os.path.basename(target), _ROOM) + "."
+
+
+def remove_stale(target: str, keep: Optional[str] = None) -> None:
+    """Remove the part files of ``target`` that no process holds (except ``keep``).
+
+    :param target: the final path of a file
+    :param keep: a part file not to remove (the caller's own)
+    """
+    directory = os.path.dirname(target)
+    prefix = _prefix(target)
+    try:
+        names = os.listdir(directory or os.curdir)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(prefix) and name.endswith(SUFFIX)):
+            continue
+        if not _TAG.match(name[len(prefix):-len(SUFFIX)]):
+            continue
+        path = os.path.join(directory, name)
+        if keep is not None and os.path.abspath(path) == os.path.abspath(keep):
+            continue
+        try:
+            handle = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            if locks.try_lock(handle):
+                os.remove(path)
+        except OSError:
+            pass
+        finally:
+            os.close(handle)
 
 
 class Part:
@@ -63,7 +96,7 @@ class Part:
             self.restart()
         elif self.held:
             self._hash_held()
-        self._remove_stale(directory)
+        remove_stale(target, keep=self.path)
 
     @staticmethod
     def _open_shared(path: str) -> Optional[tuple]:
@@ -96,33 +129,6 @@ class Part:
             remaining -= len(piece)
         self.held -= remaining
         os.lseek(self.handle, self.held, os.SEEK_SET)
-
-    def _remove_stale(self, directory: str) -> None:
-        """Remove the part files of this target that no process holds (and are not ours)."""
-        prefix = _prefix(self.target)
-        try:
-            names = os.listdir(directory or os.curdir)
-        except OSError:
-            return
-        for name in names:
-            if not (name.startswith(prefix) and name.endswith(SUFFIX)):
-                continue
-            if not _TAG.match(name[len(prefix):-len(SUFFIX)]):
-                continue
-            path = os.path.join(directory, name)
-            if os.path.abspath(path) == os.path.abspath(self.path):
-                continue
-            try:
-                handle = os.open(path, os.O_RDONLY)
-            except OSError:
-                continue
-            try:
-                if locks.try_lock(handle):
-                    os.remove(path)
-            except OSError:
-                pass
-            finally:
-                os.close(handle)
 
     def restart(self) -> None:
         """Empty the part file (its content was wrong); write from the first byte again."""
