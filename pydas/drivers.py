@@ -1014,7 +1014,9 @@ class CoreDriver(BaseDriver):
           not checked; the server computes the checksum itself;
         * the upload token is not used up: its temporary file is left as it
           was (``getoffset`` still answers its size) and the token can be
-          used again;
+          used again; in fact the server reads only the user and item ids in
+          it, so even a used token works (and so would a made-up one: a
+          server defect);
         * PHP's ``upload_max_filesize`` and ``post_max_size`` limit the size
           (2 MiB and 8 MiB in PHP's default configuration); a larger part may
           be dropped by PHP, so check the stored size.

@@ -37,6 +37,8 @@ TOTAL = "total"
 STALL = "stall"
 
 _active = threading.local()
+#: How often an expired guard without a socket yet is looked at again, in seconds.
+_RECHECK = 0.05
 
 
 class Guard:
@@ -79,12 +81,20 @@ class Guard:
     def moved(self) -> None:
         """A piece of data went through: push a stall deadline ahead."""
         if self.kind == STALL:
-            self.expires = time.monotonic() + self.seconds
+            self._expire_at(time.monotonic() + self.seconds)
 
     def finished(self) -> None:
         """The body is sent: allow the server its time to answer."""
         if self.kind == STALL:
-            self.expires = time.monotonic() + self.answer
+            self._expire_at(time.monotonic() + self.answer)
+
+    def _expire_at(self, when: float) -> None:
+        self.expires = when
+        # The watchdog sleeps until the soonest deadline it knows; a deadline
+        # moved nearer (the first window is longer than the stall window)
+        # must wake it.
+        if when < _WATCHDOG.wake_at:
+            _WATCHDOG.poke()
 
     def disarm(self) -> None:
         """Stop watching; call when the request is over."""
@@ -93,19 +103,22 @@ class Guard:
 
     # -- used by the watchdog ---------------------------------------------------
 
-    def fire(self) -> None:
+    def fire(self) -> bool:
+        """Cut the request off; ``False`` while there is no socket to shut yet."""
         self.fired = True
         connection = self.connection
-        if connection is None or getattr(connection, "_pydas_guard", None) is not self:
-            return  # not connected yet, or the connection now serves another request
+        if connection is not None and getattr(connection, "_pydas_guard", None) is not self:
+            return True  # the connection now serves another request
         sock = getattr(connection, "sock", None)
-        if isinstance(sock, socket.socket):
-            try:
-                # the plain socket call, also for TLS sockets: it unblocks a
-                # read in another thread without touching the TLS state
-                socket.socket.shutdown(sock, socket.SHUT_RDWR)
-            except OSError:
-                pass
+        if not isinstance(sock, socket.socket):
+            return False  # not connected yet (or a caller's session): look again soon
+        try:
+            # the plain socket call, also for TLS sockets: it unblocks a
+            # read in another thread without touching the TLS state
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+        return True
 
 
 class _Watchdog:
@@ -132,6 +145,16 @@ class _Watchdog:
         with self._condition:
             self._guards.discard(guard)
 
+    @property
+    def wake_at(self) -> float:
+        """When the watchdog will next look at the deadlines."""
+        return self._wake_at
+
+    def poke(self) -> None:
+        """Make the watchdog look at the deadlines now."""
+        with self._condition:
+            self._condition.notify()
+
     def _run(self) -> None:
         with self._condition:
             while True:
@@ -139,10 +162,11 @@ class _Watchdog:
                 soonest = float("inf")
                 for guard in list(self._guards):
                     if guard.expires <= now:
-                        self._guards.discard(guard)
-                        guard.fire()
-                    else:
-                        soonest = min(soonest, guard.expires)
+                        if guard.fire():
+                            self._guards.discard(guard)
+                            continue
+                        guard.expires = now + _RECHECK
+                    soonest = min(soonest, guard.expires)
                 self._wake_at = soonest
                 self._condition.wait(None if soonest == float("inf") else soonest - now)
 

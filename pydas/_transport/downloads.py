@@ -8,7 +8,7 @@ moving while data arrives.
 
 import re
 from typing import Any, Optional
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import requests
 import urllib3
@@ -16,7 +16,22 @@ import urllib3
 from pydas import exceptions
 from pydas._transport.bodies import CHUNK_SIZE
 
-__all__ = ["ChunkIterator", "filename_from_disposition", "name_from_url"]
+__all__ = [
+    "ChunkIterator",
+    "filename_from_disposition",
+    "name_from_url",
+    "repair_bitstream_redirect",
+]
+
+# The redirect of midas.bitstream.download, as Midas 3.4.2 writes it: every
+# value inserted as it is, unencoded (the name may hold spaces, '&', '#'...).
+_BITSTREAM_REDIRECT = re.compile(
+    r"^(?P<path>[^?]*/download/?)\?bitstream=(?P<id>[^&]*)&offset=(?P<offset>[^&]*)"
+    r"&name=(?P<name>.*?)(?:&authToken=(?P<token>[^&]*))?$",
+    re.DOTALL,
+)
+# What cannot stand unencoded in a query value (PHP reads '+' as a space).
+_NOT_ENCODED = re.compile(r"[\s&#+\x80-\U0010ffff]|%(?![0-9A-Fa-f]{2})")
 
 
 def filename_from_disposition(header: str) -> Optional[str]:
@@ -49,6 +64,33 @@ def filename_from_disposition(header: str) -> Optional[str]:
     except UnicodeError:
         pass
     return name
+
+
+def repair_bitstream_redirect(location: str) -> str:
+    """Encode the raw values the server writes into a bitstream download redirect.
+
+    Midas puts the bitstream name into the redirect URL as it is
+    (``/download/?bitstream=7&offset=0&name=a b&c#d.bin&authToken=...``):
+    followed as it stands, the name is cut at ``&``, the token is lost after
+    ``#`` and the download fails. The values are re-encoded here. A name that
+    holds nothing a query needs encoded is left alone, so a redirect that is
+    already encoded (as a server without the defect would write it) keeps
+    its meaning.
+
+    :param location: the ``Location`` of a redirect.
+    :returns: the location to follow.
+    """
+    match = _BITSTREAM_REDIRECT.match(location)
+    if match is None or not _NOT_ENCODED.search(match.group("name")):
+        return location
+    query = [
+        ("bitstream", match.group("id")),
+        ("offset", match.group("offset")),
+        ("name", match.group("name")),
+    ]
+    if match.group("token") is not None:
+        query.append(("authToken", match.group("token")))
+    return f"{match.group('path')}?{urlencode(query, quote_via=quote)}"
 
 
 def name_from_url(url: str) -> str:
@@ -150,6 +192,9 @@ class ChunkIterator:
         except BaseException:  # e.g. KeyboardInterrupt: still release the connection
             self.close()
             raise
+        if self._stalled():  # a caller's session: the deadline is seen between pieces
+            self.close()
+            raise self._lost("stalled")
         self.received += len(piece)
         if self.guard is not None:
             self.guard.moved()

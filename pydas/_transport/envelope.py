@@ -12,7 +12,7 @@ body :class:`~pydas.exceptions.ParseError` with a short, secret-free excerpt.
 import html
 import json
 import re
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import requests
 
@@ -30,13 +30,20 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 
 
-def read_answer(response: requests.Response, limit: int, method: str) -> bytes:
+def read_answer(
+    response: requests.Response,
+    limit: int,
+    method: str,
+    late: Optional[Callable[[], bool]] = None,
+) -> bytes:
     """Read a streamed answer whole, up to ``limit`` bytes, and keep it on the response.
 
     :param response: a response requested with ``stream=True``.
     :param limit: the largest body accepted, in bytes (after decompression).
     :param method: the API method, for the error message.
-    :returns: the body; ``response.content`` returns it as well.
+    :param late: tells whether the deadline has passed; reading stops then
+        (the caller reports it).
+    :returns: the body read; ``response.content`` returns it as well.
     :raises pydas.exceptions.ResponseTooLarge: if the body is longer than ``limit``.
     :raises requests.RequestException: if the connection breaks while reading.
     """
@@ -50,6 +57,9 @@ def read_answer(response: requests.Response, limit: int, method: str) -> bytes:
         if len(body) > limit:
             response.close()
             raise _too_large(method, limit, response, "still growing")
+        if late is not None and late():
+            response.close()
+            break
     content = bytes(body)
     response._content = content  # what response.content and .text return
     return content

@@ -32,6 +32,8 @@ _IN_QUERY = re.compile(rf"(?i)(?<![A-Za-z0-9_])({_NAMES})=([^&\s'\"<>]*)")
 # "token": "..." in JSON, 'token': '...' in Python reprs
 _IN_JSON = re.compile(rf'(?i)"({_NAMES})"(\s*:\s*)"((?:[^"\\]|\\.)*)"')
 _IN_REPR = re.compile(rf"(?i)'({_NAMES})'(\s*:\s*)'([^']*)'")
+# a password in a URL: scheme://user:password@host
+_IN_USERINFO = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@")
 # the server quotes a refused upload token: "Invalid upload token 1/2/abc..."
 _UPLOAD_TOKEN = re.compile(r"(?i)(upload ?token:? )(\d+/\d+/\S+)")
 
@@ -56,8 +58,8 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     :param text: the text to clean.
     :param secrets: literal values to mask wherever they appear.
     :returns: the text with every given secret (also in its URL-encoded
-        forms), ``token=...``-style query values, ``"token": "..."`` members
-        and quoted upload tokens replaced by ``***``.
+        forms), ``token=...``-style query values, ``"token": "..."`` members,
+        passwords in URLs and quoted upload tokens replaced by ``***``.
     """
     for secret in secrets:
         for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
@@ -66,6 +68,7 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     text = _IN_QUERY.sub(lambda match: f"{match.group(1)}=***", text)
     text = _IN_JSON.sub(lambda match: f'"{match.group(1)}"{match.group(2)}"***"', text)
     text = _IN_REPR.sub(lambda match: f"'{match.group(1)}'{match.group(2)}'***'", text)
+    text = _IN_USERINFO.sub(lambda match: f"{match.group(1)}***@", text)
     return _UPLOAD_TOKEN.sub(lambda match: f"{match.group(1)}***", text)
 
 

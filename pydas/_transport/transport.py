@@ -78,6 +78,87 @@ def _redirect_error(
     )
 
 
+class _Request:
+    """What stays the same across the attempts of one request."""
+
+    __slots__ = (
+        "verb",
+        "method",
+        "url",
+        "parameters",
+        "secrets",
+        "form",
+        "body",
+        "content_type",
+        "transfer",
+        "follow_redirects",
+        "read",
+    )
+
+    def __init__(
+        self,
+        verb: str,
+        method: str,
+        url: str,
+        parameters: Mapping[str, Any],
+        *,
+        form: Optional[Mapping[str, Any]] = None,
+        body: Optional[Body] = None,
+        content_type: Optional[str] = None,
+        transfer: bool = False,
+        follow_redirects: bool = False,
+    ) -> None:
+        self.verb = verb
+        self.method = method
+        self.url = url
+        self.parameters = parameters
+        self.secrets = secrets_of(parameters)
+        self.form = form
+        self.body = body
+        self.content_type = content_type
+        self.transfer = transfer
+        self.follow_redirects = follow_redirects
+        self.read = not follow_redirects  # downloads stream their body
+
+    def scrub(self, text: str) -> str:
+        return scrub(text, self.secrets)
+
+
+class _Attempt:
+    """What one attempt produced.
+
+    ``outcome`` is ``None`` for a final result (an answer, or an error that
+    no retry could change), else what the retry policy decides on.
+    """
+
+    __slots__ = ("guard", "outcome", "error", "response")
+
+    def __init__(
+        self,
+        guard: Guard,
+        outcome: Optional[Outcome],
+        error: Optional[exceptions.PydasException] = None,
+        response: Optional[requests.Response] = None,
+    ) -> None:
+        self.guard = guard
+        self.outcome = outcome
+        self.error = error
+        self.response = response
+
+    def discard(self) -> None:
+        """Release what this attempt holds, before the next one."""
+        self.guard.disarm()
+        if self.response is not None:
+            self.response.close()
+
+    def deliver(self) -> Tuple[requests.Response, Guard]:
+        """Return the answer, or raise the failure."""
+        if self.error is not None:
+            raise self.error
+        assert self.response is not None
+        return self.response, self.guard
+
+
 class Transport:
     """HTTP access to one Midas server: URL, session, settings, retries, deadlines.
 
@@ -302,94 +383,79 @@ class Transport:
             return True
         return outcome.kind == NOT_SENT and body.rewind()
 
-    def _send(
-        self,
-        verb: str,
-        method: str,
-        parameters: Mapping[str, Any],
-        *,
-        repeatable: bool,
-        form: Optional[Mapping[str, Any]] = None,
-        params: Optional[Mapping[str, Any]] = None,
-        body: Optional[Body] = None,
-        content_type: Optional[str] = None,
-        transfer: bool = False,
-        follow_redirects: bool = False,
-    ) -> Tuple[requests.Response, Guard]:
-        """Send one request under the retry policy; return the final response.
+    def _send(self, request: "_Request", *, repeatable: bool) -> Tuple[requests.Response, Guard]:
+        """Send a request under the retry policy; return the final response.
 
-        For ordinary calls and uploads (``follow_redirects`` false) the answer
-        is read whole (size-capped) before this returns, and the guard is
-        disarmed; for downloads the body is left to stream and the guard stays
-        armed for :class:`ChunkIterator`. A redirect is followed only for
-        downloads: for other calls it raises
+        One attempt at a time (:meth:`_attempt`); after a failure the policy
+        decides whether to try again and how long to wait first.
+        """
+        for attempt in itertools.count(1):
+            result = self._attempt(request, attempt)
+            outcome = result.outcome
+            if outcome is not None and self.retry.should_retry(
+                attempt, outcome, repeatable, self._rewindable(request.body, outcome)
+            ):
+                result.discard()
+                self._wait(request.method, attempt, outcome)
+                continue
+            return result.deliver()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, request: "_Request", attempt: int) -> "_Attempt":
+        """Send a request once and say how it went.
+
+        For ordinary calls and uploads the answer is read whole (size-capped)
+        here and the guard disarmed; for downloads the body is left to stream
+        and the guard stays armed for :class:`ChunkIterator`. A redirect is
+        followed only for downloads: for other calls it is an
         :class:`pydas.exceptions.HTTPError`, since following it would turn a
         POST into a GET without the form body and could carry credentials
         elsewhere.
         """
-        secrets = secrets_of(parameters)
-        url = self._method_url(method, params)
-        read = not follow_redirects
-        for attempt in itertools.count(1):
-            guard = self._new_guard(transfer)
-            if body is not None:
-                body.watcher = guard
-            started = time.monotonic()
-            self._log("%s %s (attempt %d)", verb, method, attempt)
-            if self.debug:
-                self._log("%s parameters: %s", method, scrub_parameters(parameters))
-            try:
-                with guard:
-                    response = self._request(
-                        verb,
-                        url,
-                        form=form,
-                        data=body.data() if body is not None else None,
-                        content_type=content_type,
-                        follow_redirects=follow_redirects,
-                    )
-                if read and not response.is_redirect:
-                    read_answer(response, self.max_answer_size, method)
-            except requests.RequestException as error:
-                guard.disarm()
-                outcome = Outcome(TIMED_OUT) if guard.fired else Outcome.of(error)
-                if self.retry.should_retry(
-                    attempt, outcome, repeatable, self._rewindable(body, outcome)
-                ):
-                    self._wait(method, attempt, outcome)
-                    continue
-                if guard.fired:
-                    raise self._deadline_error(method, guard) from None
-                raise failures.request_failure(
-                    error,
-                    method=method,
-                    where=self._where(error),
-                    scrub=lambda text: scrub(text, secrets),
-                ) from None
-            except BaseException:
-                guard.disarm()
-                raise
-            if read:
-                guard.disarm()
-                if guard.fired:  # the answer ended when the deadline cut it
-                    response.close()
-                    raise self._deadline_error(method, guard)
-            status = response.status_code
-            self._log("%s answered HTTP %d in %.3f s", method, status, time.monotonic() - started)
-            if status >= 400:
-                outcome = Outcome.of(response)
-                if self.retry.should_retry(
-                    attempt, outcome, repeatable, self._rewindable(body, outcome)
-                ):
-                    response.close()
-                    guard.disarm()
-                    self._wait(method, attempt, outcome)
-                    continue
-            if response.is_redirect and not follow_redirects:
+        method, body = request.method, request.body
+        guard = self._new_guard(request.transfer)
+        if body is not None:
+            body.watcher = guard
+        started = time.monotonic()
+        self._log("%s %s (attempt %d)", request.verb, method, attempt)
+        if self.debug:
+            self._log("%s parameters: %s", method, scrub_parameters(request.parameters))
+        try:
+            with guard:
+                response = self._request(
+                    request.verb,
+                    request.url,
+                    form=request.form,
+                    data=body.data() if body is not None else None,
+                    content_type=request.content_type,
+                    follow_redirects=request.follow_redirects,
+                )
+            guard.moved()  # the answer has begun: a transfer's body has its stall window
+            if request.read and not response.is_redirect:
+                read_answer(response, self.max_answer_size, method, lambda: guard.fired)
+        except requests.RequestException as error:
+            guard.disarm()
+            if guard.fired:
+                return _Attempt(guard, Outcome(TIMED_OUT), self._deadline_error(method, guard))
+            failure = failures.request_failure(
+                error, method=method, where=self._where(error), scrub=request.scrub
+            )
+            return _Attempt(guard, Outcome.of(error), failure)
+        except BaseException:
+            guard.disarm()
+            raise
+        if request.read:
+            guard.disarm()
+            if guard.fired:  # the answer ended because the deadline cut it
                 response.close()
-                raise _redirect_error(method, response, secrets)
-            return response, guard
-        raise AssertionError("unreachable")  # pragma: no cover
+                return _Attempt(guard, Outcome(TIMED_OUT), self._deadline_error(method, guard))
+        status = response.status_code
+        self._log("%s answered HTTP %d in %.3f s", method, status, time.monotonic() - started)
+        if response.is_redirect and not request.follow_redirects:
+            response.close()
+            return _Attempt(guard, None, _redirect_error(method, response, request.secrets))
+        outcome = Outcome.of(response) if status >= 400 else None
+        return _Attempt(guard, outcome, response=response)
 
     def _decode(
         self, method: str, response: requests.Response, parameters: Mapping[str, Any]
@@ -413,7 +479,10 @@ class Transport:
         :returns: the envelope's ``data``.
         :raises pydas.exceptions.PydasException: on any failure.
         """
-        response, _ = self._send("POST", method, parameters, repeatable=repeatable, form=parameters)
+        request = _Request(
+            "POST", method, self._method_url(method, None), parameters, form=parameters
+        )
+        response, _ = self._send(request, repeatable=repeatable)
         return self._decode(method, response, parameters)
 
     def put_file(
@@ -449,9 +518,9 @@ class Transport:
         return self._put(method, parameters, StreamBody(handle))
 
     def _put(self, method: str, parameters: Mapping[str, Any], body: Body) -> Any:
-        response, _ = self._send(
-            "PUT", method, parameters, repeatable=False, params=parameters, body=body, transfer=True
-        )
+        url = self._method_url(method, parameters)
+        request = _Request("PUT", method, url, parameters, body=body, transfer=True)
+        response, _ = self._send(request, repeatable=False)
         return self._decode(method, response, parameters)
 
     def post_multipart(
@@ -475,15 +544,16 @@ class Transport:
         :returns: the envelope's ``data``.
         """
         body = MultipartFileBody(path, parameters, file_field, file_name, progress=progress)
-        response, _ = self._send(
+        request = _Request(
             "POST",
             method,
+            self._method_url(method, None),
             parameters,
-            repeatable=False,
             body=body,
             content_type=body.content_type,
             transfer=True,
         )
+        response, _ = self._send(request, repeatable=False)
         return self._decode(method, response, parameters)
 
     def download(
@@ -501,15 +571,9 @@ class Transport:
             error envelope, an HTTP error, or could not be reached.
         """
         secrets = secrets_of(parameters)
-        response, guard = self._send(
-            "GET",
-            method,
-            parameters,
-            repeatable=True,
-            params=parameters,
-            transfer=True,
-            follow_redirects=True,
-        )
+        url = self._method_url(method, parameters)
+        request = _Request("GET", method, url, parameters, transfer=True, follow_redirects=True)
+        response, guard = self._send(request, repeatable=True)
         try:
             disposition = response.headers.get("Content-Disposition")
             at_endpoint = urlsplit(response.url).path == urlsplit(self._url + "/api/json").path

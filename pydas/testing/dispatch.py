@@ -8,7 +8,7 @@ with the core methods, then the second token as a module name.
 """
 
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Dict, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Optional, Tuple
 
 from pydas.testing.answers import ApiError
 from pydas.testing.backend import Backend, Caller, Row
@@ -22,11 +22,64 @@ __all__ = [
     "resolve",
     "method_listing",
     "ALL_MODULES",
+    "DEFAULT_MODULES",
+    "CORE_RESOURCES",
+    "MODULE_RESOURCES",
+    "enabled_modules",
     "SESSIONS",
 ]
 
-#: Modules the emulator implements (``api`` is always enabled).
-ALL_MODULES = ("api", "batchmake", "dicomextractor", "mfa", "solr", "thumbnailcreator", "tracker")
+#: Modules the emulator implements (``api`` is always enabled; ``scheduler`` has no
+#: methods of its own: other modules need it).
+ALL_MODULES = ("api", "batchmake", "dicomextractor", "mfa", "scheduler", "solr",
+               "thumbnailcreator", "tracker")
+#: What the real server enables before a module (its ``module.ini`` dependencies).
+MODULE_DEPENDENCIES = {
+    "thumbnailcreator": ("scheduler",),
+    "dicomextractor": ("api", "scheduler", "thumbnailcreator"),
+    "tracker": ("api", "scheduler"),
+}
+#: The order modules are enabled in when none are named (the kit's order first).
+DEFAULT_MODULES = ("thumbnailcreator", "mfa", "dicomextractor", "tracker", "solr", "batchmake")
+#: The REST resources of the core, in the real server's order, and of the modules.
+CORE_RESOURCES = ("item", "itemrevision", "group", "system", "bitstream", "community", "user",
+                  "folder")
+MODULE_RESOURCES = {
+    "thumbnailcreator": ("item",),
+    "dicomextractor": ("item",),
+    "tracker": ("aggregatemetricspec", "submission", "scalar", "trend", "producer",
+                "aggregatemetricnotification"),
+    "solr": ("search",),
+}
+
+
+def enabled_modules(requested: Iterable[str]) -> Tuple[str, ...]:
+    """Return the modules enabled for a request, in the order the real server lists them.
+
+    ``api`` comes first; each module comes after the modules it depends on.
+
+    :param requested: module names in the order they are enabled.
+    :returns: the enabled modules.
+    :raises ValueError: for an unknown module name.
+    """
+    names = [str(name).lower() for name in requested]
+    unknown = set(names) - set(ALL_MODULES)
+    if unknown:
+        raise ValueError(
+            f"unknown emulator module(s): {', '.join(sorted(unknown))}; "
+            f"available: {', '.join(ALL_MODULES)}"
+        )
+    enabled: List[str] = ["api"]
+
+    def enable(name: str) -> None:
+        for dependency in MODULE_DEPENDENCIES.get(name, ()):
+            enable(dependency)
+        if name not in enabled:
+            enabled.append(name)
+
+    for name in names:
+        enable(name)
+    return tuple(enabled)
 #: How a method uses the backend: in a read session, in one write transaction, or
 #: on its own (it opens its sessions itself, e.g. around a streamed body).
 SESSIONS = ("read", "write", "own")

@@ -106,6 +106,11 @@ def _html_page(status: int, text: str) -> Response:
     return Response(status, [("Content-Type", "text/html; charset=UTF-8")], body)
 
 
+def _redirect(location: str) -> Response:
+    # PHP declares its default content type on every answer, redirects included.
+    return Response(302, [("Location", location), ("Content-Type", "text/html; charset=UTF-8")])
+
+
 def _latin1_header(text: str) -> str:
     """Pass text through an HTTP header as raw UTF-8 bytes."""
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
@@ -150,8 +155,11 @@ def _zip_response(answer: ZipDownload) -> Response:
 
 
 def _file_response(answer: FileDownload, faithful_offset_bug: bool) -> Response:
+    mimetype = answer.mimetype
+    if mimetype.startswith("text/") and "charset" not in mimetype:
+        mimetype += ";charset=UTF-8"  # PHP adds its default charset to text types
     headers = [
-        ("Content-Type", answer.mimetype),
+        ("Content-Type", mimetype),
         ("Content-Disposition", _latin1_header(f'attachment; filename="{answer.name}"')),
         ("Accept-Ranges", "bytes"),
         ("Expires", "0"),
@@ -172,7 +180,7 @@ def _download_response(answer: Any, faithful_offset_bug: bool) -> Response:
     if isinstance(answer, ZipDownload):
         return _zip_response(answer)
     if isinstance(answer, Redirect):
-        return Response(302, [("Location", answer.location)])
+        return _redirect(answer.location)
     return _html_page(answer.status, answer.text)
 
 
@@ -500,7 +508,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_envelope(error=error)
             return
         if isinstance(result, Redirect):
-            self._send(Response(302, [("Location", result.location)]))
+            self._send(_redirect(result.location))
         else:
             self._send_envelope(data=result)
 

@@ -18,7 +18,7 @@ from typing import Any, Deque, List, Optional, Tuple, Union
 from pydas.testing.answers import ApiError
 from pydas.testing.backend import Backend, Row
 from pydas.testing.backend.values import as_int
-from pydas.testing.dispatch import ALL_MODULES, ServerConfig
+from pydas.testing.dispatch import DEFAULT_MODULES, ServerConfig, enabled_modules
 from pydas.testing.faults import FaultInjector
 from pydas.testing.httpd import HTTPServer
 from pydas.testing.records import CommunityRecord, RequestRecord, UserRecord
@@ -31,17 +31,10 @@ _MAX_LOG = 100_000
 
 def _modules(modules: Optional[Any]) -> Tuple[str, ...]:
     if modules is None:
-        return ALL_MODULES
+        return enabled_modules(DEFAULT_MODULES)
     if isinstance(modules, str):
         modules = modules.replace(",", " ").split()
-    chosen = {"api", *(str(name).lower() for name in modules)}
-    unknown = chosen - set(ALL_MODULES)
-    if unknown:
-        raise ValueError(
-            f"unknown emulator module(s): {', '.join(sorted(unknown))}; "
-            f"available: {', '.join(ALL_MODULES)}"
-        )
-    return tuple(name for name in ALL_MODULES if name in chosen)
+    return enabled_modules(modules)
 
 
 class MidasServer:
@@ -57,8 +50,10 @@ class MidasServer:
         stored files; it is kept (and reused on the next start). ``None`` uses a
         temporary directory that :meth:`stop` removes.
     :param modules: names of the server modules to enable (``api`` is always on), as
-        an iterable or a comma-separated string; ``None`` enables all of ``batchmake,
-        dicomextractor, mfa, solr, thumbnailcreator, tracker``.
+        an iterable or a comma-separated string, in the order they are enabled (each
+        after the modules it depends on, e.g. ``scheduler``, as on the real server);
+        ``None`` enables all: ``thumbnailcreator, mfa, dicomextractor, tracker, solr,
+        batchmake``.
     :param host: interface to bind.
     :param port: TCP port; ``0`` picks a free one.
     :param base_path: path of the Midas root in the URL.
@@ -316,14 +311,16 @@ class MidasServer:
                 raise ValueError(f"no community with id {community_id!r}")
             backend.communities.add_member(community, user["user_id"], role)
 
-    def set_otp(self, email: str, otp: str) -> None:
-        """Give a user a one-time-password device that accepts ``otp``.
+    def set_otp(self, email: str, otp: Optional[str] = None) -> None:
+        """Give a user a one-time-password device.
 
         With the ``mfa`` module enabled, ``midas.login`` then answers with an
         ``mfa_token_id`` that ``midas.mfa.otp.login`` exchanges for the token.
+        Like the real server's HOTP device, the device accepts any one-time
+        password; given ``otp``, it accepts only that one (to test a refusal).
 
         :param email: the user's e-mail.
-        :param otp: the one-time password the device accepts.
+        :param otp: the one password the device accepts; ``None`` for any.
         :raises ValueError: for an unknown user.
         """
         backend = self.store

@@ -118,7 +118,16 @@ def test_without_the_mfa_module_login_gives_the_token_directly():
         server.set_otp(user.email, "1")
         with CoreDriver(server.url) as core:
             assert len(core.login_with_api_key(user.email, user.api_key)) == 32
-            assert core.list_modules() == ["api", "tracker"]
+            assert core.list_modules() == ["api", "scheduler", "tracker"]
+
+
+def test_a_device_without_a_password_accepts_any_otp_like_the_real_server(midas_server, jane):
+    midas_server.set_otp(jane.email)
+    with CoreDriver(midas_server.url) as core, MultiFactorAuthenticationDriver(
+            midas_server.url) as mfa:
+        for otp in ("000000", "anything"):
+            pending = core.login_with_api_key(jane.email, jane.api_key)
+            assert core.list_user_folders(mfa.mfa_otp_login(pending, otp))
 
 
 def test_user_lookups(api, core, jane, bob):

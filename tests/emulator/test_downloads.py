@@ -32,7 +32,7 @@ def test_item_download_redirects_then_sends_the_file(api, jane, jane_token):
     assert response.content == b"hello"
     assert response.headers["Content-Disposition"] == 'attachment; filename="a.txt"'
     assert response.headers["Content-Length"] == "5"
-    assert response.headers["Content-Type"] == "text/plain"
+    assert response.headers["Content-Type"] == "text/plain;charset=UTF-8"
     assert response.headers["Accept-Ranges"] == "bytes"
     assert api.ok("midas.item.get", token=jane_token, id=item)["download"] == "1"
 

@@ -144,11 +144,44 @@ def test_info_modules_and_method_listing(api):
     info = api.ok("midas.info")
     assert info["version"] == "3.4.2"
     assert "tracker" in info["modules"] and "api" in info["modules"]
+    assert info["name"] == "Midas Platform - Digital Archiving System"
+    assert info["modules"] == ["api", "scheduler", "thumbnailcreator", "mfa", "dicomextractor",
+                               "tracker", "solr", "batchmake"]
+    assert list(info["resources"])[:9] == ["/item", "/itemrevision", "/group", "/system",
+                                           "/bitstream", "/community", "/user", "/folder",
+                                           "/thumbnailcreator/item"]
     assert info["resources"]["/item"] == f"{api.url}/rest/item"
+    assert info["resources"]["/tracker/scalar"] == f"{api.url}/rest/tracker/scalar"
     assert api.ok("midas.modules.list")["modules"] == info["modules"]
     names = {entry["name"] for entry in api.ok("midas.methods.list")["methods"]}
     assert {"item.get", "upload.perform", "tracker.scalar.add"} <= names
     assert api.ok("midas.system.listMethods") == ["midas.system.listMethods"]
+
+
+def test_modules_come_after_what_they_depend_on():
+    assert MidasServer(modules="mfa,dicomextractor").config.modules == (
+        "api", "mfa", "scheduler", "thumbnailcreator", "dicomextractor")
+    assert MidasServer(modules=["scheduler"]).config.modules == ("api", "scheduler")
+
+
+def test_fresh_objects_leave_their_counters_unset_as_on_the_real_server(api, jane, jane_token,
+                                                                        admin):
+    created = api.ok("midas.item.create", token=jane_token, name="new",
+                     parentid=jane.private_folder_id)
+    assert (created["sizebytes"], created["view"], created["download"]) == ("", "", "")
+    read = api.ok("midas.item.get", token=jane_token, id=created["item_id"])
+    assert (read["sizebytes"], read["view"], read["download"]) == ("0", "0", "0")
+    link = api.ok("midas.link.create", token=jane_token, folderid=jane.private_folder_id,
+                  url="http://example.com/x")
+    assert (link["sizebytes"], link["view"], link["download"]) == ("0", "", "")
+    community = api.ok("midas.community.create", token=api.login(admin), name="Fresh")
+    assert community["view"] == ""
+
+
+def test_redirects_declare_phps_default_content_type(api, jane, jane_token):
+    response = api.raw("midas.folder.download", token=jane_token, id=jane.private_folder_id)
+    assert response.status_code == 302
+    assert response.headers["Content-Type"] == "text/html; charset=UTF-8"
 
 
 def test_unknown_paths_get_an_html_404(api):

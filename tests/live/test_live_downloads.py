@@ -86,14 +86,11 @@ def test_a_bitstream_with_an_awkward_name_arrives_intact(live_user, awkward_bits
     assert b"".join(chunks) == data
 
 
-NAME_IN_REDIRECT = (
-    "the real server puts the bitstream name raw into its redirect (/download/?...&name=a b&c#d"
-    ".bin&authToken=...), so the name announced is cut at '&' or '#'; download_bitstream should "
-    "send name= percent-encoded (pydas/drivers.py, transport helper)"
-)
+# The real server puts the bitstream name raw into its redirect
+# (/download/?...&name=a b&c#d.bin&authToken=...); pydas encodes it before
+# following the redirect, so the name announced stays whole.
 
 
-@pytest.mark.xfail(strict=True, reason=NAME_IN_REDIRECT)
 def test_the_name_of_a_bitstream_with_an_awkward_name_is_whole(live_user, awkward_bitstream):
     bitstream, _ = awkward_bitstream
     name, chunks = live_user.communicator.download_bitstream(bitstream, live_user.token)
@@ -101,7 +98,6 @@ def test_the_name_of_a_bitstream_with_an_awkward_name_is_whole(live_user, awkwar
     assert name == "a b&c#d.bin"
 
 
-@pytest.mark.xfail(strict=True, reason=NAME_IN_REDIRECT)
 def test_an_awkward_name_asked_for_is_announced_whole(live_user, awkward_bitstream):
     bitstream, _ = awkward_bitstream
     name, chunks = live_user.communicator.download_bitstream(

@@ -12,7 +12,7 @@ call's parameters and call it, inside a read or write session
 """
 
 import os
-from typing import ContextManager
+from typing import ContextManager, Dict, Optional, Tuple
 
 from pydas.testing.backend.access import ADMIN, ANONYMOUS, NONE, READ, WRITE, Caller, Policies
 from pydas.testing.backend.communities import Communities
@@ -68,6 +68,34 @@ class Backend:
         :returns: its path (it exists once such content was stored).
         """
         return self.files.path(checksum)
+
+    def resource_by_uuid(self, uuid: str) -> Tuple[str, Optional[Row]]:
+        """Find what a uuid names, looking as the real server does.
+
+        :returns: ``(kind, row)`` with kind ``community``, ``folder``, ``item``,
+            ``revision`` or ``user``; ``("", None)`` when nothing has that uuid.
+        """
+        lookups = (("community", self.communities.by_uuid), ("folder", self.folders.by_uuid),
+                   ("item", self.items.by_uuid), ("revision", self.items.by_revision_uuid),
+                   ("user", self.users.by_uuid))
+        for kind, lookup in lookups:
+            row = lookup(uuid)
+            if row is not None:
+                return kind, row
+        return "", None
+
+    def count_bitstreams(self, folder_id: int, caller: Caller) -> Dict[str, int]:
+        """Count the head bitstreams (and their bytes) of the readable tree below a folder."""
+        totals = {"size": 0, "count": 0}
+        for child in self.folders.children(folder_id, caller):
+            below = self.count_bitstreams(child["folder_id"], caller)
+            totals["size"] += below["size"]
+            totals["count"] += below["count"]
+        for item in self.items.in_folder(folder_id, caller):
+            head = self.items.head_totals(item["item_id"])
+            totals["size"] += head["size"]
+            totals["count"] += head["count"]
+        return totals
 
     def read(self) -> ContextManager[None]:
         """A session for a block that only reads (see :class:`~.database.Database`)."""

@@ -7,7 +7,7 @@ administrators have Admin everywhere. Communities grant by membership.
 """
 
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from pydas.testing.answers import ApiError
 from pydas.testing.backend.database import Database, Row
@@ -187,6 +187,53 @@ class Policies:
                         (object_id, ANONYMOUS_GROUP))
         else:
             raise ApiError(-150, "privacy should be one of [Public|Private]")
+
+    def set(self, kind: str, object_id: int, level: int, *, user_id: Any = None,
+            group_id: Any = None) -> None:
+        """Give a user or group exactly ``level`` on a folder or item (replacing a policy)."""
+        kind = _kind(kind)
+        if user_id is not None:
+            table, column, subject = f"{kind}policyuser", "user_id", user_id
+        else:
+            table, column, subject = f"{kind}policygroup", "group_id", group_id
+        self.db.run(f"INSERT OR REPLACE INTO {table} ({kind}_id, {column}, policy) "
+                    "VALUES (?, ?, ?)", (object_id, subject, level))
+
+    def remove(self, kind: str, object_id: int, *, user_id: Any = None,
+               group_id: Any = None) -> None:
+        """Remove the policy of a user or group on a folder or item, if there is one."""
+        kind = _kind(kind)
+        if user_id is not None:
+            table, column, subject = f"{kind}policyuser", "user_id", user_id
+        else:
+            table, column, subject = f"{kind}policygroup", "group_id", group_id
+        self.db.run(f"DELETE FROM {table} WHERE {kind}_id = ? AND {column} = ?",
+                    (object_id, subject))
+
+    def of_users(self, kind: str, object_id: int) -> List[Row]:
+        """Return the user policies of a folder or item with each user's ``email``."""
+        kind = _kind(kind)
+        return self.db.all(
+            f"SELECT p.user_id, p.policy, u.email FROM {kind}policyuser p "
+            f"JOIN user u ON u.user_id = p.user_id WHERE p.{kind}_id = ? ORDER BY p.rowid",
+            (object_id,),
+        )
+
+    def of_groups(self, kind: str, object_id: int) -> List[Row]:
+        """Return the group policies of a folder or item with each group's ``name``."""
+        kind = _kind(kind)
+        return self.db.all(
+            f"SELECT p.group_id, p.policy, COALESCE(g.name, 'Anonymous') AS name "
+            f"FROM {kind}policygroup p LEFT JOIN grp g ON g.group_id = p.group_id "
+            f"WHERE p.{kind}_id = ? ORDER BY p.rowid",
+            (object_id,),
+        )
+
+    def group(self, group_id: int) -> Optional[Row]:
+        """Return a group (the anonymous group too), or ``None``."""
+        if group_id == ANONYMOUS_GROUP:
+            return self.db.one("SELECT 0 AS group_id, 0 AS community_id, 'Anonymous' AS name")
+        return self.db.one("SELECT * FROM grp WHERE group_id = ?", (group_id,))
 
     def remove_all(self, kind: str, object_id: int) -> None:
         """Delete every policy of a folder or item."""

@@ -119,6 +119,22 @@ class Communities:
         """Change columns of a community."""
         self.db.update("community", "community_id", community_id, **changes)
 
+    def groups(self, community_id: int) -> List[Row]:
+        """Return the groups of a community, oldest first."""
+        return self.db.all("SELECT * FROM grp WHERE community_id = ? ORDER BY group_id",
+                           (community_id,))
+
+    def delete(self, community: Row) -> None:
+        """Delete a community with its groups and its folder tree."""
+        self.backend.folders.delete(community["folder_id"])
+        for group in self.groups(community["community_id"]):
+            self.db.run("DELETE FROM group_user WHERE group_id = ?", (group["group_id"],))
+            for kind in ("folder", "item"):
+                self.db.run(f"DELETE FROM {kind}policygroup WHERE group_id = ?",
+                            (group["group_id"],))
+        self.db.run("DELETE FROM grp WHERE community_id = ?", (community["community_id"],))
+        self.db.run("DELETE FROM community WHERE community_id = ?", (community["community_id"],))
+
     def folder(self, community: Row, name: str) -> Optional[Row]:
         """Return the ``Public``/``Private`` child of a community root, or ``None``."""
         return self.db.one(f"{FOLDER_ROWS} WHERE f.parent_id = ? AND f.name = ?",

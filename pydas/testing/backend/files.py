@@ -11,6 +11,7 @@ import tempfile
 from typing import BinaryIO, Dict, Tuple
 
 from pydas.testing.backend.dicom import read_dicom_tags
+from pydas.testing.backend.values import sniff_mimetype
 
 __all__ = ["Assets", "md5_of_file", "CHUNK_SIZE"]
 
@@ -72,6 +73,11 @@ class Assets:
                 handle.write(content)
             os.replace(temporary, self.path(checksum))
         return checksum, self.reported_path(checksum)
+
+    def mimetype(self, checksum: str) -> str:
+        """Return the mime type of a stored content, judged from its first bytes."""
+        with open(self.path(checksum), "rb") as handle:
+            return sniff_mimetype(handle.read(4096))
 
     def size(self, checksum: str) -> int:
         """Return the size of a stored content, ``0`` if it is missing."""

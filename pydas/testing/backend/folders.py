@@ -116,6 +116,16 @@ class Folders:
         self.backend.policies.remove_all("folder", folder_id)
         self.db.run("DELETE FROM folder WHERE folder_id = ?", (folder_id,))
 
+    def ancestors(self, folder_id: int) -> List[Row]:
+        """Return a folder's parent, its parent, and so on up to the root."""
+        rows = []
+        current = self.get(folder_id)
+        while current is not None and current["parent_id"] > 0:
+            current = self.get(current["parent_id"])
+            if current is not None:
+                rows.append(current)
+        return rows
+
     def is_descendant(self, folder_id: int, ancestor_id: int) -> bool:
         """Tell whether ``folder_id`` lies inside the tree of ``ancestor_id``."""
         row = self.db.one(

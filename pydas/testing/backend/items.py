@@ -143,6 +143,46 @@ class Items:
         )
         return None if row is None else int(row["folder_id"])
 
+    def named_in(self, folder_id: int, name: Any) -> Optional[Row]:
+        """Return the first item of this exact name linked into a folder, or ``None``."""
+        return self.db.one(
+            f"{ITEM_ROWS} JOIN item2folder l ON l.item_id = i.item_id "
+            "WHERE l.folder_id = ? AND i.name = ? ORDER BY i.item_id LIMIT 1",
+            (folder_id, name),
+        )
+
+    def by_revision_uuid(self, uuid: str) -> Optional[Row]:
+        """Return the revision with this uuid, or ``None``."""
+        return self.db.one("SELECT * FROM itemrevision WHERE uuid = ?", (uuid,))
+
+    def duplicate(self, item: Row, user_id: int, folder_id: int) -> int:
+        """Copy an item into a folder: its revisions, their metadata and bitstream records.
+
+        :returns: the new item's id.
+        """
+        copy_id = self.create(item["name"], folder_id, user_id, item["description"] or "")
+        self.update(copy_id, type=item["type"], sizebytes=item["sizebytes"])
+        for revision in self.revisions(item["item_id"]):
+            copy = self.db.insert(
+                "itemrevision", item_id=copy_id, revision=revision["revision"],
+                date=revision["date"], changes=revision["changes"], user_id=user_id,
+                license_id=revision["license_id"], uuid=new_uuid(),
+            )
+            source = revision["itemrevision_id"]
+            self.db.run(
+                "INSERT INTO metadatavalue (itemrevision_id, metadata_id, value) "
+                "SELECT ?, metadata_id, value FROM metadatavalue WHERE itemrevision_id = ?",
+                (copy, source),
+            )
+            self.db.run(
+                "INSERT INTO bitstream (itemrevision_id, assetstore_id, name, mimetype, "
+                "sizebytes, checksum, path, date) SELECT ?, assetstore_id, name, mimetype, "
+                "sizebytes, checksum, path, date FROM bitstream WHERE itemrevision_id = ? "
+                "ORDER BY bitstream_id",
+                (copy, source),
+            )
+        return copy_id
+
     def unique_name(self, folder_id: int, name: str) -> str:
         """Return ``name``, or ``name (n)`` with the first free n, within a folder."""
         taken = {
@@ -199,7 +239,7 @@ class Items:
         self.db.update("item", "item_id", item_id, **changes)
 
     def count_download(self, item_id: int) -> None:
-        """Add one to an item's download counter."""
+        """Add one to an item's download counter (in its own write session)."""
         with self.db.write():
             self.db.run("UPDATE item SET download = download + 1 WHERE item_id = ?", (item_id,))
 
@@ -345,6 +385,21 @@ class Items:
         """Delete a bitstream record."""
         self.db.run("DELETE FROM bitstream WHERE bitstream_id = ?", (bitstream_id,))
 
+    def edit_bitstream(self, bitstream_id: int, **changes: Any) -> None:
+        """Change columns of a bitstream (``name``, ``mimetype``)."""
+        self.db.update("bitstream", "bitstream_id", bitstream_id, **changes)
+
+    def head_totals(self, item_id: int) -> Row:
+        """Return ``count`` and ``size`` of the bitstreams of an item's head revision."""
+        row = self.db.one(
+            "SELECT COUNT(b.bitstream_id) AS count, COALESCE(SUM(b.sizebytes), 0) AS size "
+            "FROM bitstream b WHERE b.itemrevision_id = (SELECT itemrevision_id FROM "
+            "itemrevision WHERE item_id = ? ORDER BY revision DESC LIMIT 1)",
+            (item_id,),
+        )
+        assert row is not None
+        return row
+
     # -- metadata -----------------------------------------------------------------------------
 
     def set_metadata(self, revision_id: int, element: str, value: str, qualifier: str = "",
@@ -357,22 +412,33 @@ class Items:
         :param qualifier: metadata qualifier.
         :param metadatatype: the metadata type number.
         """
-        definition = self.db.one(
-            "SELECT metadata_id FROM metadata WHERE metadatatype = ? AND element = ? "
-            "AND qualifier = ?",
-            (metadatatype, element, qualifier),
-        )
-        if definition is None:
+        metadata_id = self.metadata_id(metadatatype, element, qualifier)
+        if metadata_id is None:
             metadata_id = self.db.insert(
                 "metadata", metadatatype=metadatatype, element=element, qualifier=qualifier
             )
-        else:
-            metadata_id = definition["metadata_id"]
         self.db.run(
             "INSERT INTO metadatavalue (itemrevision_id, metadata_id, value) VALUES (?, ?, ?) "
             "ON CONFLICT (itemrevision_id, metadata_id) DO UPDATE SET value = excluded.value",
             (revision_id, metadata_id, value[:1024]),
         )
+
+    def metadata_id(self, metadatatype: int, element: str, qualifier: str) -> Optional[int]:
+        """Return the id of a metadata definition, or ``None`` if it is not defined."""
+        row = self.db.one(
+            "SELECT metadata_id FROM metadata WHERE metadatatype = ? AND element = ? "
+            "AND qualifier = ?",
+            (metadatatype, element, qualifier),
+        )
+        return None if row is None else int(row["metadata_id"])
+
+    def delete_metadata(self, revision_id: int, metadata_id: Optional[int] = None) -> None:
+        """Remove one metadata value of a revision, or all of them (``metadata_id`` ``None``)."""
+        if metadata_id is None:
+            self.db.run("DELETE FROM metadatavalue WHERE itemrevision_id = ?", (revision_id,))
+        else:
+            self.db.run("DELETE FROM metadatavalue WHERE itemrevision_id = ? AND metadata_id = ?",
+                        (revision_id, metadata_id))
 
     def metadata(self, revision_id: int) -> List[Row]:
         """Return the metadata rows of a revision (definition fields plus ``value``)."""

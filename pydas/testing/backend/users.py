@@ -54,6 +54,10 @@ class Users:
         """Return the user with this exact (stored lower-case) e-mail, or ``None``."""
         return self.db.one("SELECT * FROM user WHERE email = ?", (email,))
 
+    def by_uuid(self, uuid: str) -> Optional[Row]:
+        """Return the user with this uuid, or ``None``."""
+        return self.db.one("SELECT * FROM user WHERE uuid = ?", (uuid,))
+
     def by_name(self, firstname: Optional[str], lastname: Optional[str]) -> Optional[Row]:
         """Return the first user with this first and last name, or ``None``."""
         return self.db.one(
@@ -130,9 +134,13 @@ class Users:
         assert user is not None
         return user
 
-    def set_otp(self, user_id: int, otp: str) -> None:
-        """Give a user a one-time-password device that accepts ``otp``."""
-        self.db.update("user", "user_id", user_id, otp=otp)
+    def set_otp(self, user_id: int, otp: Optional[str]) -> None:
+        """Give a user a one-time-password device that accepts ``otp`` (any when ``None``).
+
+        The ``otp`` column is ``NULL`` without a device, ``''`` for a device that
+        accepts any password.
+        """
+        self.db.update("user", "user_id", user_id, otp=otp or "")
 
     def join_group(self, group_id: int, user_id: int) -> None:
         """Make a user a member of a group (no-op if already)."""

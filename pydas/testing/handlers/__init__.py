@@ -14,6 +14,7 @@ from pydas.testing.handlers import (  # noqa: F401  (each module registers its m
     folders,
     items,
     mfa,
+    policies,
     solr,
     system,
     thumbnails,

@@ -1,6 +1,6 @@
 """What several handlers share: permission-checked lookups and parameter forms."""
 
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 from urllib.parse import quote
 
 from pydas.testing.answers import ApiError
@@ -18,6 +18,7 @@ __all__ = [
     "writable_item",
     "auth_suffix",
     "count",
+    "fresh",
     "module_require",
 ]
 
@@ -84,6 +85,16 @@ def auth_suffix(ctx: Context) -> str:
     """Return ``&authToken=...`` for a logged-in caller's download redirect, else ``""``."""
     token = ctx.get("token")
     return f"&authToken={quote(token, safe='')}" if token and ctx.user() is not None else ""
+
+
+def fresh(record: Dict[str, Any], *unset: str) -> Dict[str, Any]:
+    """Blank the fields a new object's answer leaves unset on the real server.
+
+    The real server answers a create with the object it just saved, whose
+    counters (``view``, ``download``, an item's ``sizebytes``) were never set
+    and serialise as ``""``; a later read gives ``"0"``.
+    """
+    return {**record, **{name: None for name in unset}}
 
 
 def count(text: str) -> Optional[int]:

@@ -7,6 +7,7 @@ from pydas.testing.backend import ADMIN, READ, WRITE
 from pydas.testing.backend.records import community_dict, folder_dict
 from pydas.testing.backend.values import as_int
 from pydas.testing.dispatch import Context, core_method
+from pydas.testing.handlers.common import fresh
 
 __all__ = []
 
@@ -54,7 +55,7 @@ def community_create(ctx: Context) -> Any:
         privacy=ctx.get("privacy", "Public") or "", can_join=ctx.get("canjoin", "Everyone") or "",
         uuid=uuid or None,
     )
-    return community_dict(community)
+    return fresh(community_dict(community), "view")
 
 
 @core_method("community.get", session="read")
@@ -89,3 +90,35 @@ def community_children(ctx: Context) -> Any:
 def community_list(ctx: Context) -> Any:
     """List communities visible to the caller, sorted by name case-insensitively."""
     return [community_dict(row) for row in ctx.backend.communities.visible(ctx.caller())]
+
+
+@core_method("community.delete")
+def community_delete(ctx: Context) -> Any:
+    """Delete a community with its groups and folders (Admin on the community)."""
+    (community_id,) = ctx.require("id")
+    caller = ctx.caller()
+    if caller.user is None:
+        raise ApiError(-101, "Unable to find user")
+    communities = ctx.backend.communities
+    community = communities.get(as_int(community_id))
+    if community is None or ctx.backend.policies.community_level(community, caller) < ADMIN:
+        raise ApiError(-151, "This community doesn't exist  or you don't have the permissions.")
+    communities.delete(community)
+    return ""
+
+
+@core_method("community.list.groups", session="read")
+def community_list_groups(ctx: Context) -> Any:
+    """Map the ids of a community's groups to their names (Admin on the community)."""
+    (community_id,) = ctx.require("community_id")
+    caller = ctx.caller()
+    if caller.user is None:
+        raise ApiError(-151, "You must be logged in to list groups in a community")
+    communities = ctx.backend.communities
+    community = communities.get(as_int(community_id))
+    if community is None:
+        raise ApiError(-150, "Invalid id")
+    if ctx.backend.policies.community_level(community, caller) < ADMIN:
+        raise ApiError(-151, "Community Admin permissions required.")
+    return {"groups": {str(group["group_id"]): group["name"]
+                       for group in communities.groups(community["community_id"])}}

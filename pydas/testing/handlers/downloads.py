@@ -5,13 +5,23 @@ answer (:mod:`pydas.testing.answers`) whose bytes the HTTP layer streams
 afterwards, outside the session.
 """
 
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from pydas.testing.answers import ErrorPage, FileDownload, Redirect, ZipDownload, ZipEntry
 from pydas.testing.backend import ANONYMOUS, READ, Backend, Caller, Row
 from pydas.testing.backend.values import as_int
 
 __all__ = ["download"]
+
+
+def _counter(backend: Backend, item_ids: List[int]) -> Callable[[], None]:
+    """Count one download of each item once the answer was sent."""
+
+    def count() -> None:
+        for item_id in item_ids:
+            backend.items.count_download(item_id)
+
+    return count
 
 
 def _is_link(bitstream: Row) -> bool:
@@ -48,11 +58,7 @@ def _item(backend: Backend, caller: Caller, spec: str) -> Any:
     else:
         revision = items.head(item["item_id"])
     bitstreams = [] if revision is None else items.bitstreams(revision["itemrevision_id"])
-    item_id = item["item_id"]
-
-    def count() -> None:
-        items.count_download(item_id)
-
+    count = _counter(backend, [item["item_id"]])
     archive = f"{item['name'][:50]}.zip"
     if not bitstreams:
         return ZipDownload(archive, [], count)
@@ -65,10 +71,11 @@ def _item(backend: Backend, caller: Caller, spec: str) -> Any:
 
 
 def _folder_entries(backend: Backend, caller: Caller, folder: Row, prefix: str,
-                    entries: List[ZipEntry]) -> None:
+                    entries: List[ZipEntry], item_ids: List[int]) -> None:
     items = backend.items
     base = f"{prefix}{folder['name']}"
     for item in items.in_folder(folder["folder_id"], caller):
+        item_ids.append(item["item_id"])
         head = items.head(item["item_id"])
         if head is None:
             entries.append(ZipEntry(f"{base}/{item['name']}", 0))
@@ -81,7 +88,7 @@ def _folder_entries(backend: Backend, caller: Caller, folder: Row, prefix: str,
         for row in bitstreams:
             entries.append(_entry(backend, f"{base}/{item['name']}/{row['name']}", row))
     for child in backend.folders.children(folder["folder_id"], caller):
-        _folder_entries(backend, caller, child, f"{base}/", entries)
+        _folder_entries(backend, caller, child, f"{base}/", entries, item_ids)
 
 
 def _folder(backend: Backend, caller: Caller, folder_text: str) -> Any:
@@ -92,8 +99,10 @@ def _folder(backend: Backend, caller: Caller, folder_text: str) -> Any:
         return ErrorPage(403, "You do not have the permission to download this folder.")
     owner = backend.folders.owner_name(folder["folder_id"])
     entries: List[ZipEntry] = []
-    _folder_entries(backend, caller, folder, "", entries)
-    return ZipDownload(f"{owner}-{folder['name'][:50]}.zip", entries)
+    item_ids: List[int] = []
+    _folder_entries(backend, caller, folder, "", entries, item_ids)
+    return ZipDownload(f"{owner}-{folder['name'][:50]}.zip", entries,
+                       _counter(backend, item_ids))
 
 
 def _bitstream(backend: Backend, caller: Caller, params: Dict[str, str]) -> Any:
@@ -106,7 +115,8 @@ def _bitstream(backend: Backend, caller: Caller, params: Dict[str, str]) -> Any:
     if _is_link(bitstream):
         return Redirect(bitstream["path"])
     offset = max(as_int(params.get("offset", "0")), 0)
-    return _file(backend, bitstream, params.get("name") or bitstream["name"], offset)
+    return _file(backend, bitstream, params.get("name") or bitstream["name"], offset,
+                 _counter(backend, [owner]))
 
 
 def download(backend: Backend, params: Dict[str, str]) -> Any:

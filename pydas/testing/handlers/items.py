@@ -9,7 +9,13 @@ from pydas.testing.backend import ADMIN, READ, WRITE, Row
 from pydas.testing.backend.records import bitstream_dict, folder_dict, item_dict, revision_dict
 from pydas.testing.backend.values import as_int
 from pydas.testing.dispatch import Context, core_method
-from pydas.testing.handlers.common import auth_suffix, count, readable_item, writable_destination
+from pydas.testing.handlers.common import (
+    auth_suffix,
+    count,
+    fresh,
+    readable_item,
+    writable_destination,
+)
 from pydas.testing.handlers.folders import update_by_uuid
 
 __all__ = ["revision_for"]
@@ -85,7 +91,7 @@ def item_create(ctx: Context) -> Any:
                            ctx.get("description") or "", uuid)
     if ctx.has("privacy"):
         backend.policies.set_privacy("item", item_id, ctx.get("privacy") or "")
-    return item_dict(items.reload(item_id))
+    return fresh(item_dict(items.reload(item_id)), "sizebytes", "view", "download")
 
 
 @core_method("item.get", session="read")
@@ -181,9 +187,15 @@ def item_share(ctx: Context) -> Any:
     item = readable_item(ctx, item_id)
     destination = writable_destination(ctx)
     backend = ctx.backend
-    backend.items.link(item["item_id"], destination["folder_id"])
-    backend.policies.grant_groups_of(destination["folder_id"], item["item_id"], READ)
-    return _with_owning_folders(ctx, item["item_id"])
+    items = backend.items
+    result = item_dict(item)
+    owning = items.folders(item["item_id"])
+    result["owningfolders"] = [folder_dict(folder) for folder in owning]
+    if destination["folder_id"] not in {folder["folder_id"] for folder in owning}:
+        items.link(item["item_id"], destination["folder_id"])
+        backend.policies.grant_groups_of(destination["folder_id"], item["item_id"], READ)
+        result["owningfolders"].append(folder_dict(destination))
+    return result
 
 
 @core_method("item.move")
@@ -200,10 +212,11 @@ def item_move(ctx: Context) -> Any:
     if source is None:
         raise ApiError(-151, "Unable to load source or destination folder.")
     if source["folder_id"] != destination["folder_id"]:
-        if not items.is_linked(item["item_id"], destination["folder_id"]):
-            new_name = items.unique_name(destination["folder_id"], item["name"])
-            items.update(item["item_id"], name=new_name)
-            items.link(item["item_id"], destination["folder_id"])
+        # The real server renames the item against every item of the destination,
+        # itself included when it is already linked there.
+        items.update(item["item_id"], name=items.unique_name(destination["folder_id"],
+                                                             item["name"]))
+        items.link(item["item_id"], destination["folder_id"])
         backend.policies.copy("folder", destination["folder_id"], "item", item["item_id"])
         items.unlink(item["item_id"], source["folder_id"])
     return _with_owning_folders(ctx, item["item_id"])
@@ -262,4 +275,103 @@ def link_create(ctx: Context) -> Any:
     item_id = items.create(ctx.get("itemname") or url, folder["folder_id"], None)
     revision = items.create_revision(item_id, caller.user["user_id"], "Initial revision")
     items.add_bitstream(revision, url, "url", length, ctx.get("checksum", " ") or "", url)
-    return item_dict(items.reload(item_id))
+    return fresh(item_dict(items.reload(item_id)), "view", "download")
+
+
+@core_method("item.exists", session="read")
+def item_exists(ctx: Context) -> Any:
+    """Tell whether a readable item of a name is in a folder (and return it)."""
+    name, parent_id = ctx.require("name", "parentid")
+    backend = ctx.backend
+    folder = backend.folders.get_for(as_int(parent_id), ctx.caller())
+    if folder is None:
+        raise ApiError(-150, "Invalid parentid")
+    if folder["level"] < READ:
+        raise ApiError(-151, "Read permission required on folder")
+    item = backend.items.named_in(folder["folder_id"], name)
+    if item is None or backend.policies.level("item", item["item_id"], ctx.caller()) < READ:
+        return {"exists": False}
+    return {"exists": True, "item": item_dict(item)}
+
+
+_NO_WRITE = "This item doesn't exist or you don't have write permission."
+
+
+def _metadata_target(ctx: Context) -> Row:
+    """The ``itemid`` item the caller may write to (the metadata calls' lookup)."""
+    (item_id,) = ctx.require("itemid")
+    return readable_item(ctx, item_id, WRITE, _NO_WRITE)
+
+
+@core_method("item.setmultiplemetadata")
+def item_setmultiplemetadata(ctx: Context) -> Any:
+    """Set ``count`` metadata values given as ``element_i``/``value_i``/``qualifier_i``."""
+    ctx.require("itemid", "count")
+    count_text = ctx.get("count") or ""
+    number = as_int(count_text)
+    if number < 1:
+        raise ApiError(-150, "Count must be an integer greater than 0.")
+    tuples = []
+    for index in range(1, number + 1):
+        for part in ("element", "value"):
+            if not ctx.has(f"{part}_{index}"):
+                raise ApiError(-150, f"Count was {index - 1} but param {part}_{index} is missing.")
+        if ctx.has(f"type_{index}"):
+            # The real server reads the type from the qualifier and then wants an int:
+            # any given type is refused.
+            raise ApiError(-150, f"param type_{index} must be an integer between 0 and 6.")
+        tuples.append((ctx.get(f"element_{index}") or "", ctx.get(f"value_{index}") or "",
+                       ctx.get(f"qualifier_{index}") or ""))
+    item = _metadata_target(ctx)
+    revision = revision_for(ctx, item)
+    for element, value, qualifier in tuples:
+        ctx.backend.items.set_metadata(revision["itemrevision_id"], element, value, qualifier)
+    return True
+
+
+@core_method("item.deletemetadata")
+def item_deletemetadata(ctx: Context) -> Any:
+    """Remove one metadata value (element, qualifier, type) from a revision."""
+    ctx.require("itemid", "element")
+    item = _metadata_target(ctx)
+    revision = revision_for(ctx, item)
+    items = ctx.backend.items
+    metadata_id = items.metadata_id(max(as_int(ctx.get("type", "0")), 0),
+                                    ctx.get("element") or "", ctx.get("qualifier") or "")
+    if metadata_id is None:
+        return False
+    items.delete_metadata(revision["itemrevision_id"], metadata_id)
+    return True
+
+
+@core_method("item.deletemetadata.all")
+def item_deletemetadata_all(ctx: Context) -> Any:
+    """Remove every metadata value of a revision, or of all revisions (``revision=all``)."""
+    item = _metadata_target(ctx)
+    items = ctx.backend.items
+    if ctx.get("revision") == "all":
+        revisions = items.revisions(item["item_id"])
+        if not revisions:
+            raise ApiError(-151, "The item must have at least one revision to have metadata")
+    else:
+        revisions = [revision_for(ctx, item)]
+    for revision in revisions:
+        items.delete_metadata(revision["itemrevision_id"])
+    return True
+
+
+@core_method("item.duplicate")
+def item_duplicate(ctx: Context) -> Any:
+    """Copy an item with its revisions, metadata and bitstreams into a folder."""
+    item_id, destination_id = ctx.require("id", "dstfolderid")
+    caller = ctx.caller()
+    if caller.user is None:
+        raise ApiError(-151, "Cannot duplicate item anonymously")
+    backend = ctx.backend
+    item = backend.items.get_for(as_int(item_id), caller)
+    destination = backend.folders.get_for(as_int(destination_id), caller)
+    if item is None or item["level"] < READ or destination is None or (
+            destination["level"] < WRITE):
+        raise ApiError(-151, "This item doesn't exist or you don't have the permissions.")
+    copy_id = backend.items.duplicate(item, caller.user["user_id"], destination["folder_id"])
+    return fresh(item_dict(backend.items.reload(copy_id)), "view", "download")

@@ -5,7 +5,7 @@ from typing import Any, Tuple
 from pydas.testing.answers import ApiError
 from pydas.testing.backend import READ, WRITE, Row
 from pydas.testing.backend.records import item_dict
-from pydas.testing.backend.values import as_int, guess_mimetype
+from pydas.testing.backend.values import as_int
 from pydas.testing.dispatch import Context, core_method
 from pydas.testing.handlers.common import count
 
@@ -131,8 +131,8 @@ def upload_perform(ctx: Context) -> Any:
                 raise ApiError(-150, "Unable to find item")
             revision = _target_revision(ctx, item["item_id"], user["user_id"])
             checksum, path = backend.files.adopt_bytes(content)
-            backend.items.add_bitstream(revision, name, guess_mimetype(name), len(content),
-                                        checksum, path)
+            backend.items.add_bitstream(revision, name, backend.files.mimetype(checksum),
+                                        len(content), checksum, path)
             return item_dict(backend.items.reload(item["item_id"]))
     uploads = backend.uploads
     with uploads.exclusive(upload_token, land_late_bytes=True) as token_path:
@@ -151,6 +151,5 @@ def upload_perform(ctx: Context) -> Any:
             path = backend.files.adopt(token_path, checksum)
             uploads.finish(upload_token)
             backend.items.add_bitstream(revision, ctx.get("filename") or "",
-                                        guess_mimetype(ctx.get("filename") or ""), size,
-                                        checksum, path)
+                                        backend.files.mimetype(checksum), size, checksum, path)
             return item_dict(backend.items.reload(item["item_id"]))

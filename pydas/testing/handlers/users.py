@@ -22,7 +22,7 @@ def login(ctx: Context) -> Any:
     if key is None:
         raise ApiError(0, "")
     token = users.issue_token(user["user_id"], key)
-    if "mfa" in ctx.config.modules and user["otp"]:
+    if "mfa" in ctx.config.modules and user["otp"] is not None:
         return {"mfa_token_id": users.start_mfa(user["user_id"], token["token_id"])}
     return {"token": token["token"]}
 
