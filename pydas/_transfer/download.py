@@ -243,6 +243,7 @@ def _fill(transfer: Transfer, bitstream: Bitstream, part: Part, target: str) -> 
         reporter.advance(part.held)
     failures = 0
     restarted = False
+    continued = part.held > 0  # from a part file, or after a cut: counted as resumed
     while True:
         while part.held < size:
             try:
@@ -281,7 +282,9 @@ def _fill(transfer: Transfer, bitstream: Bitstream, part: Part, target: str) -> 
                     ) from error
                 policy.sleep(policy.delay(failures, Outcome.of(error).retry_after))
                 logger.info("Resuming download of %s at byte %d", target, part.held)
+                continued = continued or part.held > 0
         if matches(part.held, part.digest.hexdigest(), size, checksum):
+            summary.add(resumed=int(continued))
             return
         reporter.advance(-part.held)
         if restarted:

@@ -33,7 +33,8 @@ class TransferSummary:
         and only linked)
     :param downloaded: files written by this call
     :param unchanged: files skipped because the other side already had them
-    :param resumed: uploads continued from bytes the server already held
+    :param resumed: transfers continued from bytes already moved: uploads
+        from what the server held, downloads from what the part file held
         (after a cut, or from an earlier, interrupted run)
     :param repaired: uploads whose first stored copy was wrong and was replaced
     :param bytes_sent: file bytes sent to the server
@@ -68,7 +69,8 @@ class TransferSummary:
             parts.append(_files(self.uploaded, "uploaded")
                          + (f" ({', '.join(notes)})" if notes else ""))
         if self.downloaded:
-            parts.append(_files(self.downloaded, "downloaded"))
+            resumed = "" if self.uploaded or not self.resumed else f" ({self.resumed} resumed)"
+            parts.append(_files(self.downloaded, "downloaded") + resumed)
         if self.unchanged or not parts:
             parts.append(f"{self.unchanged} unchanged" if parts else
                          _files(self.unchanged, "unchanged"))

@@ -145,5 +145,6 @@ def test_a_download_killed_midway_is_continued_by_the_next_run(logged_in, midas_
     assert parts() == []
     assert int(request.params["offset"]) == kept  # continued, not fetched again
     assert summary.bytes_received in (SIZE - kept, SIZE - kept + len(b"small"))
+    assert summary.resumed == 1 and "resumed" in str(summary)
     with pytest.raises(FileExistsError):  # a finished download is not re-entered unasked
         pydas.download("Private/data", str(target), quiet=True)
