@@ -27,6 +27,7 @@ import threading
 from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 from pydas import _transfer, credentials, exceptions, session
+from pydas._transfer.summary import TransferSummary
 from pydas.core import Communicator
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "PathNotFound",
     "LocalInputError",
     "TransferError",
+    "TransferSummary",
     "UnsafePathError",
     "login",
     "login_with",
@@ -300,6 +302,17 @@ def _options(
     )
 
 
+#: The calls with which an upload writes; a -151 from them means "no write permission".
+_WRITING_METHODS = frozenset(
+    {"midas.folder.create", "midas.item.create", "midas.upload.generatetoken",
+     "midas.upload.perform"}
+)
+
+
+def _summary(summary: Optional[TransferSummary]) -> TransferSummary:
+    return summary if summary is not None else TransferSummary()
+
+
 def upload(
     file_pattern: str,
     destination: str = "Private",
@@ -309,6 +322,7 @@ def upload(
     workers: int = 1,
     quiet: bool = False,
     progress: Optional[bool] = None,
+    summary: Optional[TransferSummary] = None,
 ) -> None:
     """Upload files and directories matching a pattern.
 
@@ -331,10 +345,15 @@ def upload(
     :param workers: number of items uploaded in parallel
     :param quiet: do not print status lines (they are still logged)
     :param progress: show a progress bar (default: when standard error is a terminal)
+    :param summary: a :class:`TransferSummary` to count what the upload did
     :raises NotLoggedIn: before any request, if :func:`login` was not called
     :raises LocalInputError: before any request, if the pattern matches nothing
         or something cannot be read
     :raises PathNotFound: if the destination does not exist
+    :raises pydas.exceptions.InvalidPolicy: ``no write permission on ...`` when
+        the destination may not be written to
+    :raises TransferError: when a file could not be stored intact; the message
+        says what the server holds
     """
     _start(workers)
     entries, skipped = _transfer.scan(file_pattern)
@@ -352,13 +371,14 @@ def upload(
         remote = _remote()
         folder_id = _transfer.destination_folder(remote, destination)
         try:
-            _transfer.upload_entries(remote, entries, folder_id, options, reporter)
+            _transfer.upload_entries(
+                remote, entries, folder_id, options, reporter, _summary(summary)
+            )
         except exceptions.InvalidPolicy as error:
-            raise type(error)(
-                f"{error} (uploading into {destination!r})",
-                method=error.method,
-                code=error.code,
-                response=error.response,
+            if error.method not in _WRITING_METHODS:
+                raise
+            raise exceptions.with_context(
+                error, str(error), message=f"no write permission on {destination!r}"
             ) from error
     finally:
         reporter.close()
@@ -371,6 +391,7 @@ def download(
     workers: int = 1,
     quiet: bool = False,
     progress: Optional[bool] = None,
+    summary: Optional[TransferSummary] = None,
 ) -> str:
     """Download a server folder (recursively) or item into a local directory.
 
@@ -388,16 +409,20 @@ def download(
     :param workers: number of items downloaded in parallel
     :param quiet: do not print status lines (they are still logged)
     :param progress: show a progress bar (default: when standard error is a terminal)
+    :param summary: a :class:`TransferSummary` to count what the download did
     :returns: the local path of the downloaded folder, file or item directory
     :raises NotLoggedIn: if :func:`login` was not called
     :raises PathNotFound: if ``server_path`` does not resolve
     :raises FileExistsError: if the target directory exists and
-        :func:`allow_existing_download_paths` was not called
+        :func:`allow_existing_download_paths` was not called (unless it is
+        the directory of an interrupted run of the same download)
+    :raises TransferError: when a file could not be received intact
     """
     _start(workers)
     remote = _remote()
     kind, resource = _transfer.resolve(remote, server_path)
-    return _download(remote, kind, resource, local_path, _options(workers, quiet, progress))
+    options = _options(workers, quiet, progress)
+    return _download(remote, kind, resource, local_path, options, _summary(summary))
 
 
 def _download(
@@ -406,14 +431,14 @@ def _download(
     resource: Dict[str, Any],
     local_path: str,
     options: _transfer.TransferOptions,
+    summary: TransferSummary,
 ) -> str:
     """Download a resolved folder or item into ``local_path`` (created if missing)."""
     os.makedirs(local_path, exist_ok=True)
     reporter = _transfer.Reporter(quiet=options.quiet, bar=options.bar)
+    transfer = _transfer.download_item if kind == "item" else _transfer.download_folder
     try:
-        if kind == "item":
-            return _transfer.download_item(remote, resource, local_path, options, reporter)
-        return _transfer.download_folder(remote, resource, local_path, options, reporter)
+        return transfer(remote, resource, local_path, options, reporter, summary)
     finally:
         reporter.close()
 
@@ -425,6 +450,7 @@ def download_folder_recursive(
     workers: int = 1,
     quiet: bool = False,
     progress: Optional[bool] = None,
+    summary: Optional[TransferSummary] = None,
 ) -> str:
     """Download a folder given by id, recursively, into ``path/<folder name>``.
 
@@ -435,10 +461,12 @@ def download_folder_recursive(
     :param workers: number of items downloaded in parallel
     :param quiet: do not print status lines (they are still logged)
     :param progress: show a progress bar (default: when standard error is a terminal)
+    :param summary: a :class:`TransferSummary` to count what the download did
     :returns: the local path of the downloaded folder
     :raises NotLoggedIn: if :func:`login` was not called
     """
     _start(workers)
     remote = _remote()
     folder = _transfer.folder_by_id(remote, folder_id)
-    return _download(remote, "folder", folder, path, _options(workers, quiet, progress))
+    options = _options(workers, quiet, progress)
+    return _download(remote, "folder", folder, path, options, _summary(summary))

@@ -5,30 +5,38 @@ package, one module per job:
 
 * :mod:`~pydas._transfer.remote` — calls to the server with the current
   token (by keyword), renewed once when it expires;
+* :mod:`~pydas._transfer.answers` — the shape of every answer the engine
+  uses, checked (:class:`~pydas.exceptions.MalformedResponse` otherwise);
 * :mod:`~pydas._transfer.paths` — server paths (``/users/...``,
   ``/communities/...``, ``Private/...``) resolved to folders and items;
 * :mod:`~pydas._transfer.local` — the local input, scanned and checked before
   anything is sent;
 * :mod:`~pydas._transfer.names` — server names made safe, distinct local names;
 * :mod:`~pydas._transfer.upload` — local trees become server folders and items;
-* :mod:`~pydas._transfer.send` — the bytes of one file, resumed after a cut;
+* :mod:`~pydas._transfer.send` — one file: sent, resumed, verified, repaired;
+* :mod:`~pydas._transfer.journal` — open upload tokens kept for a later run;
 * :mod:`~pydas._transfer.download` — verified, atomic downloads;
+* :mod:`~pydas._transfer.parts` — the part files of downloads, continued by
+  later runs;
 * :mod:`~pydas._transfer.verify` — the one rule that says a transfer is done;
 * :mod:`~pydas._transfer.runner` — parallel workers;
 * :mod:`~pydas._transfer.progress` — status lines and the progress bar;
+* :mod:`~pydas._transfer.summary` — what a transfer did, counted;
 * :mod:`~pydas._transfer.options` — the choices of one transfer, as one value.
 
 :mod:`pydas.api` keeps the login and calls into this package.
 """
 
+from pydas._transfer.answers import head_revision
 from pydas._transfer.download import download_folder, download_item
 from pydas._transfer.local import LocalDirectory, LocalFile, scan
 from pydas._transfer.names import name_key, repair_text, safe_name
 from pydas._transfer.options import TransferOptions
 from pydas._transfer.paths import destination_folder, folder_by_id, resolve
 from pydas._transfer.progress import Reporter
-from pydas._transfer.remote import Remote, head_revision
+from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner, check_workers
+from pydas._transfer.summary import TransferSummary
 from pydas._transfer.upload import upload_entries
 from pydas._transfer.verify import file_md5
 
@@ -39,6 +47,7 @@ __all__ = [
     "Reporter",
     "Runner",
     "TransferOptions",
+    "TransferSummary",
     "check_workers",
     "destination_folder",
     "download_folder",

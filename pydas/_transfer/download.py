@@ -10,31 +10,39 @@ from __future__ import annotations
 
 import concurrent.futures
 import errno
-import hashlib
+import json
 import logging
 import os
-import secrets
 import threading
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from pydas import exceptions
+from pydas._transfer.answers import Bitstream, Item
 from pydas._transfer.names import NameBook, inside, repair_text, safe_name
 from pydas._transfer.options import Transfer, TransferOptions
+from pydas._transfer.parts import Part, remove_stale
 from pydas._transfer.progress import Reporter
-from pydas._transfer.remote import Remote, head_revision
+from pydas._transfer.remote import Remote, transient
 from pydas._transfer.runner import Runner
-from pydas._transfer.send import MAX_ATTEMPTS
+from pydas._transfer.summary import TransferSummary
 from pydas._transfer.verify import local_file_matches, matches
+from pydas._transport import Outcome
 
-__all__ = ["download_folder", "download_item"]
+__all__ = ["MARKER", "download_folder", "download_item"]
+
+#: The file that marks the directory of a download as unfinished until it completes.
+MARKER = ".pydas-download"
+
+
+def _read_marker(path: str) -> Optional[Dict[str, Any]]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
 
 logger = logging.getLogger("pydas")
-
-
-def _is_link(bitstream: Dict[str, Any]) -> bool:
-    return bitstream.get("mimetype") == "url" or str(bitstream.get("path", "")).startswith(
-        ("http://", "https://")
-    )
 
 
 class _Downloader:
@@ -46,37 +54,62 @@ class _Downloader:
         self.runner = transfer.runner
         self.options = transfer.options
         self._callback_lock = threading.Lock()
+        self.root: Optional[str] = None  # the directory the download makes, if any
+        self.root_mark: Dict[str, Any] = {}
+        self.resuming = False  # the root was left by an interrupted run of this download
+
+    def mark_root(self, path: str, kind: str, identifier: Any) -> None:
+        """Name the directory this download makes, and what it is a copy of."""
+        self.root = path
+        self.root_mark = {"format": 1, "server": self.communicator.url, "kind": kind,
+                          "id": str(identifier)}
 
     def make_directory(self, path: str) -> None:
+        """Make a directory of the download, or check that an existing one may be used.
+
+        An existing directory is used when downloads may write into existing
+        directories, or when it is the root of an interrupted run of this
+        same download (its marker file says so).
+        """
+        marker = os.path.join(path, MARKER)
+        if path == self.root and os.path.isdir(path) and _read_marker(marker) == self.root_mark:
+            self.resuming = True
         if os.path.isdir(path) and not os.path.islink(path):
-            if not self.options.allow_existing:
+            if not (self.options.allow_existing or self.resuming):
                 raise FileExistsError(
                     errno.EEXIST,
                     "download target already exists "
                     "(call pydas.allow_existing_download_paths() to write into it)",
                     path,
                 )
-            return
-        os.mkdir(path)
+        else:
+            os.mkdir(path)
+        if path == self.root:
+            with open(marker, "w", encoding="utf-8") as handle:
+                json.dump(self.root_mark, handle)
+
+    def finish_root(self) -> None:
+        """The download is complete: its root is no longer unfinished."""
+        if self.root is not None:
+            try:
+                os.remove(os.path.join(self.root, MARKER))
+            except FileNotFoundError:
+                pass
 
     def folder(self, folder: Dict[str, Any], path: str) -> List[Any]:
         """Download a folder to ``path`` (already placed); returns the futures of its items."""
         self.reporter.status(f"Creating Folder at {path}")
         self.make_directory(path)
-        folder_id = folder["folder_id"]
-        children = self.remote.call(self.communicator.folder_children, folder_id=folder_id)
+        children = self.remote.children(folder["folder_id"])
         book = NameBook()
         # every local name is chosen here, in the server's order, so that the
         # result never depends on which worker finishes first
         placed = [
             (child, self.place(path, repair_text(child["name"]), book))
-            for child in children.get("folders") or []
+            for child in children.folders
         ]
         lookups: Iterable[concurrent.futures.Future] = (
-            self.runner.submit(
-                self.remote.call, self.communicator.item_get, item_id=child["item_id"]
-            )
-            for child in children.get("items") or []
+            self.runner.submit(self.remote.item, child["item_id"]) for child in children.items
         )
         if self.runner.parallel:
             lookups = list(lookups)  # the workers look items up ahead of the downloads
@@ -102,8 +135,8 @@ class _Downloader:
         return inside(parent, local)
 
     def plan(
-        self, item: Dict[str, Any], parent: str, book: NameBook
-    ) -> Tuple[str, Optional[List[Dict[str, Any]]]]:
+        self, item: Item, parent: str, book: NameBook
+    ) -> Tuple[str, Optional[List[Bitstream]]]:
         """Choose the local path of an item and the files to fetch for it.
 
         One file arrives as that file (named like the bitstream); several, or
@@ -113,24 +146,22 @@ class _Downloader:
 
         :returns: ``(path, bitstreams)``
         """
-        name = repair_text(item["name"])
+        name = repair_text(item.name)
         bitstreams = []
         links = 0
-        for bitstream in (head_revision(item) or {}).get("bitstreams") or []:
-            if _is_link(bitstream):
+        for bitstream in item.head.bitstreams if item.head else ():
+            if bitstream.link:
                 links += 1
-                self.reporter.warn(f"Skipping link {repair_text(bitstream['name'])} in item {name}")
+                self.reporter.warn(f"Skipping link {repair_text(bitstream.name)} in item {name}")
             else:
                 bitstreams.append(bitstream)
         if links and not bitstreams:
             return os.path.join(parent, safe_name(name)), None
         if len(bitstreams) == 1:
-            return self.place(parent, repair_text(bitstreams[0]["name"]), book), bitstreams
+            return self.place(parent, repair_text(bitstreams[0].name), book), bitstreams
         return self.place(parent, name, book), bitstreams
 
-    def item(
-        self, item: Dict[str, Any], path: str, bitstreams: Optional[List[Dict[str, Any]]]
-    ) -> str:
+    def item(self, item: Item, path: str, bitstreams: Optional[List[Bitstream]]) -> str:
         """Download an item planned by :meth:`plan` to ``path``; returns ``path``."""
         if bitstreams is None:
             # nothing stored on the server: no empty directory for it
@@ -142,118 +173,126 @@ class _Downloader:
             self.make_directory(path)
             inner = NameBook()
             for bitstream in bitstreams:
-                self.bitstream(bitstream, self.place(path, repair_text(bitstream["name"]), inner))
+                self.bitstream(bitstream, self.place(path, repair_text(bitstream.name), inner))
         callbacks = self.options.item_download_callbacks
         if callbacks:
             with self._callback_lock:
                 for callback in callbacks:
-                    callback(self.communicator, self.remote.token, item, path)
+                    callback(self.communicator, self.remote.token, item.raw, path)
         return path
 
-    def bitstream(self, bitstream: Dict[str, Any], target: str) -> None:
-        size = int(bitstream.get("sizebytes") or 0)
-        checksum = str(bitstream.get("checksum") or "").strip().lower()
+    def bitstream(self, bitstream: Bitstream, target: str) -> None:
+        size, checksum = bitstream.size, bitstream.checksum
         self.reporter.expect(size)
         if os.path.islink(target) or (os.path.exists(target) and not os.path.isfile(target)):
             raise exceptions.UnsafePathError(
                 f"refusing to replace {target!r}: it is not a regular file"
             )
         if local_file_matches(target, size, checksum):
+            remove_stale(target)  # of a run that died before it could rename it
             self.reporter.status(f"Unchanged File at {target}")
             self.reporter.advance(size)
             self.reporter.file_done()
+            self.transfer.summary.add(unchanged=1)
             return
         self.reporter.status(f"Creating File at {target}")
-        _fetch_verified(self.transfer, bitstream, size, checksum, target)
+        _fetch_verified(self.transfer, bitstream, target)
         self.reporter.file_done()
+        self.transfer.summary.add(downloaded=1)
 
 
-def _temporary_beside(target: str) -> Tuple[int, str]:
-    """Create a new hidden file next to ``target``; returns its descriptor and path.
+def _fetch_verified(transfer: Transfer, bitstream: Bitstream, target: str) -> None:
+    """Download one bitstream into its part file beside ``target``, check it, rename it.
 
-    Unlike :func:`tempfile.mkstemp` the file is created with the ordinary
-    permissions (``0o666`` less the umask), which it keeps once renamed.
+    ``target`` is only ever replaced by a complete, verified file. When the
+    transfer is interrupted, or the network fails for good, the part file
+    stays for a later run to continue; a part file whose content turned out
+    wrong, or any other failure, leaves none.
     """
-    directory = os.path.dirname(target)
-    stem = "." + os.path.basename(target)[:40] + "."
-    while True:
-        path = os.path.join(directory, stem + secrets.token_hex(4) + ".pydas-part")
-        try:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-            return os.open(path, flags, 0o666), path
-        except FileExistsError:
-            continue
-
-
-def _fetch_verified(
-    transfer: Transfer, bitstream: Dict[str, Any], size: int, checksum: str, target: str
-) -> None:
-    """Download one bitstream into a temporary file beside ``target``, check it, rename it.
-
-    A connection cut is resumed from the bytes already written (the
-    ``offset`` of ``midas.bitstream.download``); if the result does not match
-    the bitstream's size and MD5, the file is fetched once more from the
-    start. ``target`` is only ever replaced by a complete, verified file.
-    The runner is checked after each piece received, to give up when the
-    transfer stops.
-    """
-    handle, temporary = _temporary_beside(target)
-    remote, reporter = transfer.remote, transfer.reporter
-    bitstream_id = bitstream["bitstream_id"]
+    part = Part(target, bitstream.checksum, bitstream.size)
     try:
-        with os.fdopen(handle, "wb") as out:
-            attempts = 0
-            fetched_again = False
-            while True:
-                out.seek(0)
-                out.truncate()
-                written = 0
-                digest = hashlib.md5()
-                while written < size:
-                    attempts += 1
-                    try:
-                        _, chunks = remote.call(
-                            transfer.communicator.download_bitstream,
-                            bitstream_id=bitstream_id,
-                            offset=written or None,
-                        )
-                        try:
-                            for chunk in chunks:
-                                chunk = chunk[: size - written]
-                                out.write(chunk)
-                                digest.update(chunk)
-                                written += len(chunk)
-                                reporter.advance(len(chunk))
-                                transfer.runner.check()
-                                if written >= size:
-                                    break
-                        finally:
-                            close = getattr(chunks, "close", None)
-                            if close is not None:
-                                close()
-                        if written < size:
-                            raise exceptions.RequestError(
-                                f"download ended after {written} of {size} bytes"
-                            )
-                    except exceptions.RequestError as error:
-                        if attempts >= MAX_ATTEMPTS:
-                            raise exceptions.TransferError(
-                                f"download to {target!r} failed after {attempts} attempts: {error}"
-                            ) from error
-                        logger.info("Resuming download of %s at byte %d", target, written)
-                if matches(written, digest.hexdigest(), size, checksum):
-                    break
-                reporter.advance(-written)
-                if fetched_again or attempts >= MAX_ATTEMPTS:
-                    raise exceptions.TransferError(
-                        f"download to {target!r} does not match the server's checksum"
-                    )
-                fetched_again = True
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+        _fill(transfer, bitstream, part, target)
+    except Exception:
+        if part.keep:
+            part.close()
+        else:
+            part.discard()
         raise
+    except BaseException:  # interrupted: a later run continues from the part file
+        part.close()
+        raise
+    part.commit()
+
+
+def _fill(transfer: Transfer, bitstream: Bitstream, part: Part, target: str) -> None:
+    """Receive the bitstream into ``part`` until it holds the right size and MD5.
+
+    A cut connection (or another failure the communicator's retry policy
+    takes for a passing one) is resumed from the bytes already written (the
+    ``offset`` of ``midas.bitstream.download``), within the policy's
+    attempts; content that does not match the server's size and MD5 is
+    fetched once more from the first byte. The runner is checked after each
+    piece received, to give up when the transfer stops.
+    """
+    remote, reporter, summary = transfer.remote, transfer.reporter, transfer.summary
+    policy = transfer.communicator.retry
+    size, checksum = bitstream.size, bitstream.checksum
+    if part.held:
+        logger.info("Continuing download of %s at byte %d (from an earlier run)",
+                    target, part.held)
+        reporter.advance(part.held)
+    failures = 0
+    restarted = False
+    continued = part.held > 0  # from a part file, or after a cut: counted as resumed
+    while True:
+        while part.held < size:
+            try:
+                _, chunks = remote.call(
+                    transfer.communicator.download_bitstream,
+                    bitstream_id=bitstream.id,
+                    offset=part.held or None,
+                )
+                try:
+                    for chunk in chunks:
+                        chunk = chunk[: size - part.held]
+                        part.write(chunk)
+                        reporter.advance(len(chunk))
+                        summary.add(bytes_received=len(chunk))
+                        transfer.runner.check()
+                        if part.held >= size:
+                            break
+                finally:
+                    close = getattr(chunks, "close", None)
+                    if close is not None:
+                        close()
+                if part.held < size:
+                    raise exceptions.RequestError(
+                        f"download ended after {part.held} of {size} bytes"
+                    )
+            except exceptions.PydasException as error:
+                failures += 1
+                if not transient(policy, error):
+                    raise  # a refusal, an error page: another attempt would not help
+                if not policy.should_retry(failures, error, repeatable=True, rewindable=True):
+                    part.keep = True
+                    raise exceptions.TransferError(
+                        f"download to {target!r} failed after {failures} attempts "
+                        f"({part.held} of {size} bytes received; a later run continues "
+                        f"from there): {error}"
+                    ) from error
+                policy.sleep(policy.delay(failures, Outcome.of(error).retry_after))
+                logger.info("Resuming download of %s at byte %d", target, part.held)
+                continued = continued or part.held > 0
+        if matches(part.held, part.digest.hexdigest(), size, checksum):
+            summary.add(resumed=int(continued))
+            return
+        reporter.advance(-part.held)
+        if restarted:
+            raise exceptions.TransferError(
+                f"download to {target!r} does not match the server's checksum"
+            )
+        restarted = True
+        part.restart()
 
 
 def download_folder(
@@ -262,6 +301,7 @@ def download_folder(
     local_path: str,
     options: TransferOptions,
     reporter: Reporter,
+    summary: Optional[TransferSummary] = None,
 ) -> str:
     """Download a server folder, recursively, into ``local_path/<folder name>``.
 
@@ -269,22 +309,28 @@ def download_folder(
     the bitstream); an item with several files becomes a directory named after
     the item that holds them, and an item without files an empty directory.
     Items come first, then sub-folders, each in the server's (name) order.
+    Until the download completes, its directory holds a :data:`MARKER` file
+    that lets a re-run continue into it.
 
     :param remote: the connection and token
     :param folder: a folder object (``folder_id`` and ``name``)
     :param local_path: an existing local directory
     :param options: the choices of the transfer
     :param reporter: where status lines and progress go
+    :param summary: counts what the download did (if given)
     :returns: the local path of the downloaded folder
     """
     runner = Runner(options.workers)
-    downloader = _Downloader(Transfer(remote, options, reporter, runner))
+    summary = summary or TransferSummary()
+    downloader = _Downloader(Transfer(remote, options, reporter, runner, summary))
     try:
         path = downloader.place(local_path, repair_text(folder["name"]), NameBook())
+        downloader.mark_root(path, "folder", folder["folder_id"])
         downloader.folder(folder, path)
         runner.wait()
     finally:
         runner.close()
+    downloader.finish_root()
     return path
 
 
@@ -294,6 +340,7 @@ def download_item(
     local_path: str,
     options: TransferOptions,
     reporter: Reporter,
+    summary: Optional[TransferSummary] = None,
 ) -> str:
     """Download one item into ``local_path`` (a file, or a directory of its files).
 
@@ -302,8 +349,15 @@ def download_item(
     :param local_path: an existing local directory
     :param options: the choices of the transfer (one worker is used)
     :param reporter: where status lines and progress go
+    :param summary: counts what the download did (if given)
     :returns: the local path of the downloaded file or directory
     """
-    downloader = _Downloader(Transfer(remote, options, reporter, Runner(1)))
-    item = remote.call(remote.communicator.item_get, item_id=item["item_id"])
-    return downloader.item(item, *downloader.plan(item, local_path, NameBook()))
+    summary = summary or TransferSummary()
+    downloader = _Downloader(Transfer(remote, options, reporter, Runner(1), summary))
+    record = remote.item(item["item_id"])
+    path, bitstreams = downloader.plan(record, local_path, NameBook())
+    if bitstreams is not None and len(bitstreams) != 1:
+        downloader.mark_root(path, "item", record.id)
+    downloader.item(record, path, bitstreams)
+    downloader.finish_root()
+    return path

@@ -13,11 +13,11 @@ import glob
 import os
 import stat
 import unicodedata
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 from pydas.exceptions import LocalInputError
 
-__all__ = ["LocalDirectory", "LocalFile", "scan", "totals"]
+__all__ = ["LocalDirectory", "LocalFile", "all_files", "scan", "totals"]
 
 
 def _upload_name(path: str) -> str:
@@ -155,15 +155,16 @@ def scan(file_pattern: str) -> Tuple[List[Any], List[str]]:
     return entries, skipped
 
 
-def totals(entries: Sequence[Any]) -> Tuple[int, int]:
-    """Return the number of bytes and of files in scanned entries."""
-    nbytes = nfiles = 0
+def all_files(entries: Sequence[Any]) -> Iterator[LocalFile]:
+    """Every file in scanned entries, depth first, in upload order."""
     for entry in entries:
         if isinstance(entry, LocalFile):
-            nbytes += entry.size
-            nfiles += 1
+            yield entry
         else:
-            sub_bytes, sub_files = totals(entry.entries)
-            nbytes += sub_bytes
-            nfiles += sub_files
-    return nbytes, nfiles
+            yield from all_files(entry.entries)
+
+
+def totals(entries: Sequence[Any]) -> Tuple[int, int]:
+    """Return the number of bytes and of files in scanned entries."""
+    files = list(all_files(entries))
+    return sum(entry.size for entry in files), len(files)

@@ -9,6 +9,7 @@ gives the same local names on every run.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -17,7 +18,13 @@ from typing import Any, Dict
 
 from pydas.exceptions import UnsafePathError
 
-__all__ = ["NameBook", "inside", "name_key", "repair_text", "safe_name"]
+__all__ = ["NAME_MAX", "NameBook", "fit", "inside", "name_key", "repair_text", "safe_name"]
+
+#: The longest file name, in UTF-8 bytes, that common file systems take
+#: (ext4, XFS, APFS: 255 bytes; NTFS: 255 UTF-16 units, which is never fewer).
+NAME_MAX = 255
+#: Longest ending kept as an extension when a name is shortened.
+_EXTENSION_MAX = 32
 
 _DRIVE = re.compile(r"^([A-Za-z]):")
 _WINDOWS_FORBIDDEN = re.compile(r'[<>:"|?*\x01-\x1f]')
@@ -78,12 +85,36 @@ def safe_name(name: str, windows: bool = os.name == "nt") -> str:
     return cleaned
 
 
+def fit(name: str, limit: int = NAME_MAX) -> str:
+    """Shorten a name to at most ``limit`` bytes of UTF-8, deterministically.
+
+    A name that fits is returned unchanged. A longer one keeps its extension
+    and as much of its beginning as fits, followed by ``~`` and eight
+    hexadecimal digits of a hash of the whole name, so that two long names
+    that begin alike still get different local names, and the same name
+    gets the same local name on every run.
+
+    :param name: a safe name (see :func:`safe_name`)
+    :param limit: the largest size in bytes
+    """
+    if len(name.encode("utf-8", "surrogateescape")) <= limit:
+        return name
+    stem, extension = os.path.splitext(name)
+    if len(extension.encode("utf-8", "surrogateescape")) > _EXTENSION_MAX:
+        stem, extension = name, ""
+    tag = "~" + hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    room = limit - len(extension.encode("utf-8", "surrogateescape")) - len(tag)
+    start = stem.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore")
+    return start + tag + extension
+
+
 class NameBook:
     """Hands out distinct safe names inside one local directory.
 
     Two server names can map to the same local name (``a/b`` and ``a_b``, or
     names differing only in case on a case-insensitive file system). The
-    second one gets `` (1)``, `` (2)``, ... before its extension.
+    second one gets `` (1)``, `` (2)``, ... before its extension. Names too
+    long for a file system are shortened by :func:`fit`.
     """
 
     def __init__(self) -> None:
@@ -92,13 +123,13 @@ class NameBook:
 
     def claim(self, name: str) -> str:
         """Return the local name for server name ``name`` (a new one on each call)."""
-        candidate = safe_name(name)
+        candidate = fit(safe_name(name))
         stem, extension = os.path.splitext(candidate)
         number = 0
         with self._lock:
             while candidate.casefold() in self._used:
                 number += 1
-                candidate = f"{stem} ({number}){extension}"
+                candidate = fit(f"{stem} ({number}){extension}")
             self._used[candidate.casefold()] = name
         return candidate
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Tuple
 
+from pydas._transfer.journal import UploadJournal
 from pydas._transfer.progress import Reporter
 from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner
+from pydas._transfer.summary import TransferSummary
 
 __all__ = ["Transfer", "TransferOptions"]
 
@@ -50,12 +52,16 @@ class Transfer:
     :param options: the choices of the transfer
     :param reporter: where status lines and progress go
     :param runner: runs the item jobs
+    :param summary: what the transfer did, counted
+    :param journal: the open upload tokens (uploads only)
     """
 
     remote: Remote
     options: TransferOptions
     reporter: Reporter
     runner: Runner
+    summary: TransferSummary
+    journal: Optional[UploadJournal] = None
 
     @property
     def communicator(self) -> Any:

@@ -11,6 +11,7 @@ import unicodedata
 from typing import Any, Dict, List, Tuple
 
 from pydas import exceptions
+from pydas._transfer import answers
 from pydas._transfer.names import name_key, repair_text
 from pydas._transfer.remote import Remote
 
@@ -30,7 +31,7 @@ def _find_user(remote: Remote, owner: str) -> Dict[str, Any]:
             continue
         user = communicator.get_user_by_name(owner[:index], owner[index + 1 :])
         if user:
-            return user
+            return answers.folder_record(user, "midas.user.get")
     raise exceptions.PathNotFound(f"no user named {owner!r} (expected <firstname>_<lastname>)")
 
 
@@ -38,17 +39,16 @@ def _descend(
     remote: Remote, path: str, folder: Dict[str, Any], parts: List[str]
 ) -> Tuple[str, Dict[str, Any]]:
     """Follow ``parts`` down from ``folder``; the last part may name an item."""
-    communicator = remote.communicator
     for position, part in enumerate(parts):
         folder_id = folder["folder_id"]
-        children = remote.call(communicator.folder_children, folder_id=folder_id)
-        for child in children.get("folders") or []:
+        children = remote.children(folder_id)
+        for child in children.folders:
             if name_key(child["name"]) == part:
                 folder = child
                 break
         else:
             if position == len(parts) - 1:
-                for item in children.get("items") or []:
+                for item in children.items:
                     if name_key(item["name"]) == part:
                         return "item", item
             raise exceptions.PathNotFound(
@@ -60,7 +60,7 @@ def _descend(
 
 def folder_by_id(remote: Remote, folder_id: Any) -> Dict[str, Any]:
     """Return the folder with this id (``midas.folder.get``)."""
-    return remote.call(remote.communicator.folder_get, folder_id=folder_id)
+    return remote.folder(folder_id)
 
 
 def resolve(remote: Remote, path: str) -> Tuple[str, Dict[str, Any]]:
@@ -72,7 +72,6 @@ def resolve(remote: Remote, path: str) -> Tuple[str, Dict[str, Any]]:
     :raises pydas.exceptions.PathNotFound: naming the path, when it does not resolve
     """
     parts = _split(path)
-    communicator = remote.communicator
     if path.startswith("/"):
         if len(parts) < 2 or parts[0] not in ("users", "communities"):
             raise exceptions.PathNotFound(
@@ -84,12 +83,11 @@ def resolve(remote: Remote, path: str) -> Tuple[str, Dict[str, Any]]:
         else:
             name = parts[1]
             try:
-                community = remote.call(communicator.get_community_by_name, name=name)
+                root_id = remote.community_folder_id(name)
             except (exceptions.InvalidPolicy, exceptions.InvalidParameter):
                 raise exceptions.PathNotFound(
                     f"server path {path!r} does not exist: no community {name!r}"
                 ) from None
-            root_id = community["folder_id"]
         rest = parts[2:]
         if not rest:
             try:
@@ -99,7 +97,7 @@ def resolve(remote: Remote, path: str) -> Tuple[str, Dict[str, Any]]:
         return _descend(remote, path, {"folder_id": root_id, "name": parts[1]}, rest)
     if not parts:
         raise exceptions.PathNotFound("empty server path")
-    home = remote.call(communicator.list_user_folders)
+    home = remote.home()
     for folder in home:
         if name_key(folder["name"]) == parts[0]:
             return _descend(remote, path, folder, parts[1:])

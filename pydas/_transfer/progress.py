@@ -5,11 +5,16 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+import time
 from typing import Any, Optional
 
-__all__ = ["Reporter"]
+__all__ = ["BAR_DELAY", "Reporter"]
 
 logger = logging.getLogger("pydas")
+
+#: Seconds a transfer runs before its progress bar appears (when not asked for explicitly):
+#: quick transfers show their status lines only.
+BAR_DELAY = 2.0
 
 
 def _stderr_is_terminal() -> bool:
@@ -41,9 +46,14 @@ class Reporter:
     ``pydas`` logger at INFO. Warnings (renamed names, skipped links) are
     status lines too, logged at WARNING.
 
+    The progress bar counts bytes and files (``3/10 files``). By default
+    (``bar=None``) it is shown only when standard error is a terminal, and
+    only once the transfer has run for :data:`BAR_DELAY` seconds.
+
     :param quiet: do not print status lines
-    :param bar: ``True`` shows a progress bar on standard error, ``False``
-        never does, ``None`` shows one when standard error is a terminal
+    :param bar: ``True`` shows a progress bar on standard error at once,
+        ``False`` never does, ``None`` shows one when standard error is a
+        terminal and the transfer takes a while
     """
 
     def __init__(self, quiet: bool = False, bar: Optional[bool] = None) -> None:
@@ -52,8 +62,12 @@ class Reporter:
         self._bar: Any = None
         self._files_total = 0
         self._files_done = 0
+        delay = 0.0
         if bar is None:
-            bar = _stderr_is_terminal()
+            bar, delay = _stderr_is_terminal(), BAR_DELAY
+        #: until then the bar is not on the screen: lines are printed as they are
+        self._bar_from = time.monotonic() + delay
+        self._timer: Optional[threading.Timer] = None
         if bar:
             from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
@@ -64,7 +78,19 @@ class Reporter:
                 unit_divisor=1024,
                 file=sys.stderr,
                 dynamic_ncols=True,
+                delay=delay,
             )
+            if delay > 0:
+                # tqdm draws a delayed bar only when bytes move: draw it at the
+                # delay also while the transfer waits for the server
+                self._timer = threading.Timer(delay, self._appear)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _appear(self) -> None:
+        with self._lock:
+            if self._bar is not None:
+                self._bar.refresh()
 
     def status(self, line: str) -> None:
         """Print and log one status line."""
@@ -81,8 +107,8 @@ class Reporter:
             return
         line = _printable(line, sys.stdout)
         with self._lock:
-            if self._bar is not None:
-                self._bar.write(line, file=sys.stdout)
+            if self._bar is not None and time.monotonic() >= self._bar_from:
+                self._bar.write(line, file=sys.stdout)  # above the bar, which is redrawn
             else:
                 print(line, flush=True)
 
@@ -93,7 +119,8 @@ class Reporter:
         with self._lock:
             self._files_total += nfiles
             self._bar.total += nbytes
-            self._bar.set_postfix_str(f"{self._files_done}/{self._files_total} files")
+            self._bar.set_postfix_str(f"{self._files_done}/{self._files_total} files",
+                                      refresh=False)
 
     def advance(self, nbytes: int) -> None:
         """Count bytes moved (negative to take back bytes that are sent again)."""
@@ -108,10 +135,14 @@ class Reporter:
             return
         with self._lock:
             self._files_done += 1
-            self._bar.set_postfix_str(f"{self._files_done}/{self._files_total} files")
+            self._bar.set_postfix_str(f"{self._files_done}/{self._files_total} files",
+                                      refresh=False)
 
     def close(self) -> None:
         """Remove the progress bar."""
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None

@@ -4,17 +4,35 @@ A :class:`Remote` hands the current API token to each communicator call, as
 the ``token`` keyword, and renews the token once when the server reports it
 expired. Every other argument is passed by keyword too, so a call reads the
 same whatever position ``token`` has in the driver method's signature.
+
+The named methods (:meth:`Remote.children`, :meth:`Remote.item`, ...) are
+the calls the engine makes; each returns its answer checked by
+:mod:`pydas._transfer.answers`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, TypeVar
+from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 from pydas import exceptions
+from pydas._transfer import answers
 
-__all__ = ["Remote", "head_revision"]
+__all__ = ["Remote", "transient"]
 
 T = TypeVar("T")
+
+
+def transient(policy: Any, error: exceptions.PydasException) -> bool:
+    """Whether a retry policy takes a failure of a transfer for a passing one.
+
+    Transfers resume from what the server (or the part file) already holds,
+    so they count as repeatable and rewindable; whether the attempts are used
+    up is asked separately.
+
+    :param policy: the communicator's :class:`~pydas.core.RetryPolicy`
+    :param error: how the attempt failed
+    """
+    return bool(policy.should_retry(0, error, repeatable=True, rewindable=True))
 
 
 class Remote:
@@ -53,17 +71,61 @@ class Remote:
         except exceptions.InvalidToken:
             return function(token=self._renew(token), **kwargs)
 
+    def _request(self, token: str, method: str, parameters: Dict[str, Any]) -> Any:
+        return self.communicator.request(method, dict(parameters, token=token))
 
-def head_revision(item: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """Return the revision with the largest number from an ``item_get`` answer.
+    # -- the calls of the engine, with checked answers ------------------------
 
-    The server lists revisions in database order, so the last one is not
-    necessarily the head (midas-web-api.md §3.2).
+    def children(self, folder_id: Any) -> answers.Listing:
+        """The folders and items inside a folder (``midas.folder.children``)."""
+        return answers.listing(self.call(self.communicator.folder_children, folder_id=folder_id))
 
-    :param item: the answer of ``midas.item.get``
-    :returns: the head revision, or ``None`` if the item has none
-    """
-    revisions = item.get("revisions") or []
-    if not revisions:
-        return None
-    return max(revisions, key=lambda revision: int(revision["revision"]))
+    def home(self) -> List[Dict[str, Any]]:
+        """The folders of the user's home, ``Private`` and ``Public`` (``midas.user.folders``)."""
+        return answers.home_folders(self.call(self.communicator.list_user_folders))
+
+    def folder(self, folder_id: Any) -> Dict[str, Any]:
+        """One folder (``midas.folder.get``)."""
+        return answers.folder_record(
+            self.call(self.communicator.folder_get, folder_id=folder_id), "midas.folder.get"
+        )
+
+    def community_folder_id(self, name: str) -> str:
+        """The id of the root folder of the community called ``name`` (``midas.community.get``)."""
+        community = self.call(self.communicator.get_community_by_name, name=name)
+        return answers.folder_record(community, "midas.community.get")["folder_id"]
+
+    def item(self, item_id: Any) -> answers.Item:
+        """An item with its revisions and bitstreams (``midas.item.get``)."""
+        return answers.item_record(self.call(self.communicator.item_get, item_id=item_id))
+
+    def create_item(self, name: str, folder_id: Any) -> str:
+        """Create an item in a folder; returns its id (``midas.item.create``)."""
+        item = self.call(self.communicator.create_item, name=name, parent_id=folder_id)
+        return answers.created_id(item, "item_id", "midas.item.create")
+
+    def create_folder(self, name: str, parent_id: Any, reuse_existing: bool) -> str:
+        """Create a folder (or, with ``reuse_existing``, find it); returns its id."""
+        folder = self.call(
+            self.communicator.create_folder,
+            name=name,
+            parent_id=parent_id,
+            reuse_existing=reuse_existing,
+        )
+        return answers.created_id(folder, "folder_id", "midas.folder.create")
+
+    def upload_token(self, item_id: Any, filename: str, checksum: Optional[str] = None) -> str:
+        """An upload token for one file of an item (``""``: the server already has it)."""
+        return self.call(
+            self.communicator.generate_upload_token,
+            item_id=item_id,
+            filename=filename,
+            checksum=checksum,
+        )
+
+    def delete_bitstream(self, bitstream_id: str) -> None:
+        """Delete one bitstream (``midas.bitstream.delete``; needs admin rights on the item).
+
+        The server removes the stored file too when no other bitstream uses it.
+        """
+        self.call(self._request, method="midas.bitstream.delete", parameters={"id": bitstream_id})

@@ -14,13 +14,16 @@ import threading
 from typing import Any, Dict, List, Optional, Sequence
 
 from pydas import exceptions
+from pydas._transfer.answers import Bitstream, Item, Listing
+from pydas._transfer.journal import UploadJournal
 from pydas._transfer.local import LocalDirectory, LocalFile, totals
 from pydas._transfer.names import name_key
 from pydas._transfer.options import Transfer, TransferOptions
 from pydas._transfer.progress import Reporter
-from pydas._transfer.remote import Remote, head_revision
+from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner
-from pydas._transfer.send import send_file
+from pydas._transfer.send import put_file
+from pydas._transfer.summary import TransferSummary
 from pydas._transfer.verify import file_md5, matches
 
 __all__ = ["upload_entries"]
@@ -29,17 +32,16 @@ __all__ = ["upload_entries"]
 class _Listing:
     """The children of one server folder, by (repaired) name."""
 
-    def __init__(self, children: Optional[Dict[str, Any]] = None) -> None:
-        children = children or {}
-        self.folders = {name_key(f["name"]): f for f in children.get("folders") or []}
-        self.items = {name_key(i["name"]): i for i in children.get("items") or []}
+    def __init__(self, children: Optional[Listing] = None) -> None:
+        self.folders = {name_key(f["name"]): f for f in children.folders} if children else {}
+        self.items = {name_key(i["name"]): i for i in children.items} if children else {}
 
 
-def _bitstreams_by_name(item: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
-    revision = head_revision(item)
+def _bitstreams_by_name(item: Item) -> Dict[str, Bitstream]:
+    revision = item.head
     if revision is None:
         return {}
-    return {name_key(b["name"]): b for b in revision.get("bitstreams") or []}
+    return {name_key(b.name): b for b in revision.bitstreams}
 
 
 class _Uploader:
@@ -56,7 +58,7 @@ class _Uploader:
     def listing(self, folder_id: Any) -> _Listing:
         if not self.options.reuse_existing:
             return _Listing()
-        return _Listing(self.remote.call(self.communicator.folder_children, folder_id=folder_id))
+        return _Listing(self.remote.children(folder_id))
 
     def entries(self, entries: Sequence[Any], folder_id: Any, listing: _Listing) -> None:
         runner = self.transfer.runner
@@ -79,12 +81,7 @@ class _Uploader:
 
     def create_folder(self, local: LocalDirectory, parent_id: Any) -> Any:
         try:
-            folder = self.remote.call(
-                self.communicator.create_folder,
-                name=local.name,
-                parent_id=parent_id,
-                reuse_existing=self.options.reuse_existing,
-            )
+            return self.remote.create_folder(local.name, parent_id, self.options.reuse_existing)
         except exceptions.InvalidParameter as error:
             if "already exists" not in str(error):
                 raise
@@ -95,16 +92,14 @@ class _Uploader:
                 code=error.code,
                 response=error.response,
             ) from None
-        return folder["folder_id"]
 
     # -- items -------------------------------------------------------------
 
     def create_item(self, name: str, folder_id: Any) -> Any:
-        item = self.remote.call(self.communicator.create_item, name=name, parent_id=folder_id)
-        return item["item_id"]
+        return self.remote.create_item(name, folder_id)
 
-    def existing_bitstreams(self, item_id: Any) -> Dict[str, Dict[str, Any]]:
-        return _bitstreams_by_name(self.remote.call(self.communicator.item_get, item_id=item_id))
+    def existing_bitstreams(self, item_id: Any) -> Dict[str, Bitstream]:
+        return _bitstreams_by_name(self.remote.item(item_id))
 
     def item_done(self, item_id: Any) -> None:
         callbacks = self.options.item_upload_callbacks
@@ -117,7 +112,7 @@ class _Uploader:
     def file_item(self, local: LocalFile, folder_id: Any, existing: Optional[Dict]) -> None:
         if existing is None:
             item_id = self.create_item(local.name, folder_id)
-            self.add_file(item_id, local, file_md5(local.path))
+            put_file(self.transfer, item_id, local, file_md5(local.path))
         else:
             item_id = existing["item_id"]
             self.update_files(item_id, [local])
@@ -130,11 +125,12 @@ class _Uploader:
         files = local.files
         if existing is None:
             item_id = self.create_item(local.name, folder_id)
+            item: Optional[Item] = None  # empty: it was just made
             for index, entry in enumerate(files, 1):
                 self.reporter.status(
                     f"Uploading Bitstream from {entry.path} ({index} of {len(files)})"
                 )
-                self.add_file(item_id, entry, file_md5(entry.path))
+                item = put_file(self.transfer, item_id, entry, file_md5(entry.path), before=item)
         else:
             item_id = existing["item_id"]
             self.update_files(item_id, files, numbered=True)
@@ -147,61 +143,44 @@ class _Uploader:
         made: the first changed file starts it, every other file is added to
         it (unchanged ones by checksum, so without their bytes).
         """
-        on_server = self.existing_bitstreams(item_id)
+        item = self.remote.item(item_id)
+        on_server = _bitstreams_by_name(item)
         digests = [file_md5(entry.path) for entry in files]
         changed = [
             index
             for index, entry in enumerate(files)
             if entry.key in on_server
             and not matches(
-                entry.size,
-                digests[index],
-                int(on_server[entry.key].get("sizebytes") or 0),
-                str(on_server[entry.key].get("checksum") or ""),
+                entry.size, digests[index], on_server[entry.key].size, on_server[entry.key].checksum
             )
         ]
         if not changed:
             for index, entry in enumerate(files):
                 self.bitstream_line(entry, index, len(files), numbered)
                 if entry.key in on_server:
-                    self.reporter.advance(entry.size)
-                    self.reporter.file_done()
+                    self.unchanged(item_id, entry)
                 else:
-                    self.add_file(item_id, entry, digests[index])
+                    item = put_file(self.transfer, item_id, entry, digests[index], before=item)
             return
         first = changed[0]
         order = [first] + [index for index in range(len(files)) if index != first]
         for index in order:
             entry = files[index]
             self.bitstream_line(entry, index, len(files), numbered)
-            if index == first:
-                self.new_revision(item_id, entry)
-            else:
-                self.add_file(item_id, entry, digests[index])
+            item = put_file(self.transfer, item_id, entry, digests[index],
+                            new_revision=index == first, before=item)
+
+    def unchanged(self, item_id: Any, local: LocalFile) -> None:
+        """Count a file the item already holds; an open upload of it is of no more use."""
+        self.reporter.advance(local.size)
+        self.reporter.file_done()
+        self.transfer.summary.add(unchanged=1)
+        if self.transfer.journal is not None:
+            self.transfer.journal.discard(self.communicator.url, item_id, local.path)
 
     def bitstream_line(self, entry: LocalFile, index: int, count: int, numbered: bool) -> None:
         if numbered:
             self.reporter.status(f"Uploading Bitstream from {entry.path} ({index + 1} of {count})")
-
-    def new_revision(self, item_id: Any, local: LocalFile) -> None:
-        upload_token = self.remote.call(
-            self.communicator.generate_upload_token, item_id=item_id, filename=local.name
-        )
-        send_file(self.transfer, upload_token, local, new_revision=True)
-
-    def add_file(self, item_id: Any, local: LocalFile, checksum: str) -> None:
-        upload_token = self.remote.call(
-            self.communicator.generate_upload_token,
-            item_id=item_id,
-            filename=local.name,
-            checksum=checksum,
-        )
-        if upload_token == "":
-            # the server already holds this content and has added the bitstream
-            self.reporter.advance(local.size)
-            self.reporter.file_done()
-            return
-        send_file(self.transfer, upload_token, local)
 
 
 def upload_entries(
@@ -210,6 +189,7 @@ def upload_entries(
     folder_id: Any,
     options: TransferOptions,
     reporter: Reporter,
+    summary: Optional[TransferSummary] = None,
 ) -> None:
     """Upload scanned local entries into a server folder.
 
@@ -218,11 +198,14 @@ def upload_entries(
     :param folder_id: the server folder receiving the entries
     :param options: the choices of the transfer
     :param reporter: where status lines and progress go
+    :param summary: counts what the upload did (if given)
     """
     nbytes, nfiles = totals(entries)
     reporter.expect(nbytes, nfiles)
     runner = Runner(options.workers)
-    uploader = _Uploader(Transfer(remote, options, reporter, runner))
+    transfer = Transfer(remote, options, reporter, runner, summary or TransferSummary(),
+                        UploadJournal())
+    uploader = _Uploader(transfer)
     try:
         uploader.entries(entries, folder_id, uploader.listing(folder_id))
         runner.wait()

@@ -131,8 +131,10 @@ def test_a_destination_without_write_permission_is_named(logged_in, midas_server
     bob = midas_server.create_user("bob@example.com", "pw-bob", "Bob", "Smith")
     (tmp_path / "f.txt").write_bytes(b"f")
     with pytest.raises(pydas.exceptions.InvalidPolicy,
-                       match=r"\(uploading into '/users/Bob_Smith/Public'\)"):
+                       match=r"^no write permission on '/users/Bob_Smith/Public' \(") as error:
         pydas.upload(str(tmp_path / "f.txt"), destination="/users/Bob_Smith/Public", quiet=True)
+    assert error.value.method == "midas.item.create" and error.value.code == -151
+    assert error.value.request is not None and error.value.response is not None
     assert server_tree(bob.public_folder_id) == {}
 
 

@@ -12,6 +12,9 @@ it goes on processing the bytes it already has while the client reconnects,
 which is exactly the window in which a real Midas server answers
 ``midas.upload.getoffset`` with a stale size.
 
+With ``rate`` the proxy also throttles both directions (bytes per second), so
+that a test can kill a client in the middle of a transfer of a few MiB.
+
 Every socket has a timeout, every thread is a daemon and is joined (bounded)
 by :meth:`CuttingProxy.stop`, and nothing listens beyond 127.0.0.1.
 """
@@ -19,6 +22,7 @@ by :meth:`CuttingProxy.stop`, and nothing listens beyond 127.0.0.1.
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass
 from typing import List, Optional, Set, Tuple
 from urllib.parse import parse_qs, urlsplit
@@ -57,14 +61,18 @@ class CuttingProxy:
     :param target_url: the server's URL, e.g. ``http://127.0.0.1:8731/midas``;
         :attr:`url` is the same URL through the proxy
     :param timeout: seconds any socket may wait for data
+    :param rate: if given, the most bytes per second passed in each direction
     """
 
-    def __init__(self, target_url: str, timeout: float = 30.0) -> None:
+    def __init__(self, target_url: str, timeout: float = 30.0,
+                 rate: Optional[float] = None) -> None:
         parts = urlsplit(target_url)
         if parts.hostname not in ("127.0.0.1", "localhost"):
             raise ValueError("the proxy only forwards to 127.0.0.1")
         self._target = ("127.0.0.1", parts.port or 80)
         self._timeout = timeout
+        #: the most bytes per second passed in each direction (``None``: no limit); may be changed
+        self.rate = rate
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(0.2)
         port = self._listener.getsockname()[1]
@@ -125,6 +133,8 @@ class CuttingProxy:
 
     def _track(self, sock: socket.socket) -> socket.socket:
         sock.settimeout(self._timeout)
+        # pieces are forwarded as they come: no Nagle delay (40 ms per call otherwise)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self._lock:
             self._sockets.add(sock)
         return sock
@@ -177,13 +187,13 @@ class CuttingProxy:
                 cut = self._take(method)
                 upstream.sendall(head)
                 if chunked:  # not used by pydas; pass the rest of the connection through
-                    _pipe(client, upstream, pending)
+                    self._pipe(client, upstream, pending)
                     return
                 if cut is None:
-                    pending = _forward(client, upstream, pending, length)
+                    pending = self._forward(client, upstream, pending, length)
                     continue
                 forwarded = min(cut.after, length)
-                _forward(client, upstream, pending, forwarded)
+                self._forward(client, upstream, pending, forwarded)
                 state["cut"] = True
                 with self._lock:
                     self.records.append(CutRecord(method, length, forwarded))
@@ -205,13 +215,52 @@ class CuttingProxy:
                 if not data:
                     break
                 if not state["cut"]:
-                    client.sendall(data)
+                    self._send(client, data)
         except OSError:
             pass
         finally:
             self._untrack(upstream)
             if not state["cut"]:
                 self._untrack(client)
+
+
+    # -- moving bytes ------------------------------------------------------------
+
+    def _send(self, sink: socket.socket, data: bytes) -> None:
+        """Send ``data``, no faster than the rate (in pieces of a twentieth of a second)."""
+        rate = self.rate
+        if rate is None:
+            sink.sendall(data)
+            return
+        step = max(1, int(rate / 20))
+        for start in range(0, len(data), step):
+            piece = data[start:start + step]
+            sink.sendall(piece)
+            time.sleep(len(piece) / rate)
+
+    def _forward(self, source: socket.socket, sink: socket.socket, pending: bytes,
+                 count: int) -> bytes:
+        """Send ``count`` body bytes (``pending`` first) to ``sink``; return the surplus read."""
+        if len(pending) >= count:
+            self._send(sink, pending[:count])
+            return pending[count:]
+        self._send(sink, pending)
+        count -= len(pending)
+        while count > 0:
+            data = source.recv(min(_PIECE, count))
+            if not data:
+                raise _Closed("client closed inside a body")
+            self._send(sink, data)
+            count -= len(data)
+        return b""
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, pending: bytes) -> None:
+        self._send(sink, pending)
+        while True:
+            data = source.recv(_PIECE)
+            if not data:
+                return
+            self._send(sink, data)
 
 
 def _close(sock: socket.socket) -> None:
@@ -263,26 +312,3 @@ def _body_framing(head: bytes) -> Tuple[int, bool]:
     return length, chunked
 
 
-def _forward(source: socket.socket, sink: socket.socket, pending: bytes, count: int) -> bytes:
-    """Send ``count`` body bytes (``pending`` first) to ``sink``; return the surplus read."""
-    if len(pending) >= count:
-        sink.sendall(pending[:count])
-        return pending[count:]
-    sink.sendall(pending)
-    count -= len(pending)
-    while count > 0:
-        data = source.recv(min(_PIECE, count))
-        if not data:
-            raise _Closed("client closed inside a body")
-        sink.sendall(data)
-        count -= len(data)
-    return b""
-
-
-def _pipe(source: socket.socket, sink: socket.socket, pending: bytes) -> None:
-    sink.sendall(pending)
-    while True:
-        data = source.recv(_PIECE)
-        if not data:
-            return
-        sink.sendall(data)

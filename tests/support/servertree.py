@@ -4,7 +4,8 @@ import hashlib
 import os
 
 import pydas
-from pydas._transfer import head_revision, repair_text
+from pydas._transfer.answers import item_record
+from pydas._transfer.names import repair_text
 
 
 def md5(data):
@@ -54,13 +55,12 @@ def server_tree(folder_id):
 
 def item_files(item_id):
     """The head revision of an item as ``{bitstream name: md5}``; raises on duplicates."""
-    item = pydas.session.communicator.item_get(pydas.session.token, item_id)
-    revision = head_revision(item)
+    item = item_record(pydas.session.communicator.item_get(pydas.session.token, item_id))
     files = {}
-    for bitstream in (revision or {}).get("bitstreams", []):
-        name = repair_text(bitstream["name"])
+    for bitstream in item.head.bitstreams if item.head else ():
+        name = repair_text(bitstream.name)
         assert name not in files, f"two bitstreams named {name!r} in item {item_id}"
-        files[name] = bitstream["checksum"]
+        files[name] = bitstream.checksum
     return files
 
 

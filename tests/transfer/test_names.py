@@ -77,3 +77,31 @@ def test_inside_refuses_a_symlink_that_leads_out(tmp_path):
     assert names.inside(str(root), "fine") == str(root / "fine")
     with pytest.raises(exceptions.UnsafePathError):
         names.inside(str(root), "escape")
+
+
+def test_a_long_name_is_shortened_deterministically_and_stays_unique():
+    long_a = "a" * 300 + ".nii.gz"
+    long_b = "a" * 299 + "b.nii.gz"
+    short_a, short_b = names.fit(long_a), names.fit(long_b)
+    assert names.fit(long_a) == short_a  # the same on every run
+    assert short_a != short_b
+    for short in (short_a, short_b):
+        assert len(short.encode()) <= names.NAME_MAX
+        assert short.startswith("a" * 200) and short.endswith(".gz")
+    assert names.fit("plain.txt") == "plain.txt"
+
+
+def test_a_long_non_ascii_name_is_cut_between_characters():
+    name = "é" * 200 + ".txt"  # 404 bytes
+    short = names.fit(name)
+    assert len(short.encode()) <= names.NAME_MAX
+    short.encode("utf-8")  # no half character
+    assert short.endswith(".txt") and short.startswith("é" * 100)
+
+
+def test_the_name_book_shortens_and_still_tells_clashes_apart():
+    book = names.NameBook()
+    first = book.claim("x" * 300)
+    second = book.claim("x" * 300)
+    assert first != second
+    assert all(len(n.encode()) <= names.NAME_MAX for n in (first, second))

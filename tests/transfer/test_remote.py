@@ -1,10 +1,18 @@
-"""Calls with the current token, and what the engine reads from answers: pydas._transfer.remote."""
+"""Calls with the current token, and the answers the engine reads: remote and answers."""
 
-from pydas._transfer.remote import head_revision
+from pydas._transfer.answers import item_record
 
 
-def test_head_revision_is_the_largest_number_not_the_last():
-    item = {"revisions": [{"revision": "2", "x": "b"}, {"revision": "10", "x": "c"},
-                          {"revision": "1", "x": "a"}]}
-    assert head_revision(item)["x"] == "c"
-    assert head_revision({"revisions": []}) is None
+def _bitstream(number):
+    return {"bitstream_id": str(number), "name": "f", "sizebytes": "1",
+            "checksum": "c4ca4238a0b923820dcc509a6f75849b"}
+
+
+def test_the_head_revision_is_the_largest_number_not_the_last():
+    item = item_record({"item_id": "1", "name": "i", "revisions": [
+        {"revision": "2", "bitstreams": [_bitstream(2)]},
+        {"revision": "10", "bitstreams": [_bitstream(10)]},
+        {"revision": "1", "bitstreams": [_bitstream(1)]},
+    ]})
+    assert item.head.number == 10 and item.head.bitstreams[0].id == "10"
+    assert item_record({"item_id": "1", "name": "i", "revisions": []}).head is None
