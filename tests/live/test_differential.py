@@ -446,3 +446,76 @@ def test_thumbnails_and_dicom(real, emulator, unique):
         _delete(side, root)
 
     compare(scenario, real, emulator)
+
+
+def test_permissions(real, emulator, unique):
+    def scenario(side: Side) -> None:
+        root = _scratch(side, unique)
+        item = side.call("item", "midas.item.create", as_role="user", name="shared",
+                         parentid=root)["item_id"]
+        other = side.call("other user", "midas.user.get",
+                          email=side.accounts["otp"].email)["user_id"]
+        side.call("list folder", "midas.folder.list.permissions", as_role="user",
+                  folder_id=root)
+        side.call("list folder as other", "midas.folder.list.permissions", as_role="otp",
+                  folder_id=root)
+        side.call("list folder missing id", "midas.folder.list.permissions",
+                  as_role="user")
+        side.call("list item", "midas.item.list.permissions", as_role="user", item_id=item)
+        side.call("other reads item", "midas.item.get", as_role="otp", id=item)
+        side.call("add user read recursive", "midas.folder.add.policyuser", as_role="user",
+                  folder_id=root, user_id=other, policy="Read", recursive="1")
+        side.call("other reads item now", "midas.item.get", as_role="otp", id=item)
+        side.call("other writes", "midas.item.create", as_role="otp", name="x",
+                  parentid=root)
+        side.call("add bad policy", "midas.item.add.policyuser", as_role="user",
+                  item_id=item, user_id=other, policy="Owner")
+        side.call("add unknown user", "midas.item.add.policyuser", as_role="user",
+                  item_id=item, user_id="987654321", policy="Read")
+        side.call("item add write", "midas.item.add.policyuser", as_role="user",
+                  item_id=item, user_id=other, policy="Write")
+        side.call("list item after", "midas.item.list.permissions", as_role="user",
+                  item_id=item)
+        side.call("item remove user", "midas.item.remove.policyuser", as_role="user",
+                  item_id=item, user_id=other)
+        side.call("folder remove user", "midas.folder.remove.policyuser", as_role="user",
+                  folder_id=root, user_id=other)
+        side.call("other reads item again", "midas.item.get", as_role="otp", id=item)
+        side.call("public recursive", "midas.folder.set.privacy.recursive", as_role="user",
+                  folder_id=root, privacy="Public")
+        side.call("anonymous reads item", "midas.item.get", id=item)
+        side.call("list item public", "midas.item.list.permissions", as_role="user",
+                  item_id=item)
+        side.call("add anonymous group", "midas.item.add.policygroup", as_role="user",
+                  item_id=item, group_id="0", policy="Write")
+        side.call("remove anonymous group", "midas.item.remove.policygroup", as_role="user",
+                  item_id=item, group_id="0")
+        side.call("anonymous reads item after", "midas.item.get", id=item)
+        _delete(side, root)
+
+    compare(scenario, real, emulator)
+
+
+def test_upload_edge_cases(real, emulator, unique):
+    def scenario(side: Side) -> None:
+        root = _scratch(side, unique)
+        item = side.call("item", "midas.item.create", as_role="user", name="edge",
+                         parentid=root)["item_id"]
+        _upload(side, "one zero byte", item, "zero.txt", b"0")
+        _upload(side, "one other byte", item, "one.txt", b"1")
+        token = side.secret(side.call("generatetoken", "midas.upload.generatetoken",
+                                      as_role="user", itemid=item, filename="long")["token"])
+        side.put("longer body than length", b"0123456789", uploadtoken=token,
+                 filename="long", length=4, revision="head")
+        token = side.secret(side.call("generatetoken", "midas.upload.generatetoken",
+                                      as_role="user", itemid=item, filename="bad")["token"])
+        side.put("length not a number", b"abc", uploadtoken=token, filename="bad",
+                 length="abc", revision="head")
+        token = side.secret(side.call("generatetoken", "midas.upload.generatetoken",
+                                      as_role="user", itemid=item, filename="r")["token"])
+        side.put("unknown revision", b"abc", uploadtoken=token, filename="r", length=3,
+                 revision="9")
+        side.call("item", "midas.item.get", as_role="user", id=item)
+        _delete(side, root)
+
+    compare(scenario, real, emulator)
