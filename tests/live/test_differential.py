@@ -7,7 +7,9 @@ removed afterwards on the real server, which is shared.
 """
 
 import hashlib
+import struct
 import uuid
+import zlib
 from typing import Dict, Iterator
 
 import pytest
@@ -516,6 +518,57 @@ def test_upload_edge_cases(real, emulator, unique):
         side.put("unknown revision", b"abc", uploadtoken=token, filename="r", length=3,
                  revision="9")
         side.call("item", "midas.item.get", as_role="user", id=item)
+        _delete(side, root)
+
+    compare(scenario, real, emulator)
+
+
+def _png(width: int = 8, height: int = 8) -> bytes:
+    """A small valid RGB PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x * 30 % 256, y * 30 % 256, 128)) for x in range(width))
+        for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def _dicom() -> bytes:
+    """A tiny DICOM Part-10 file, explicit VR little endian, with a few tags."""
+    def element(group: int, number: int, vr: bytes, value: bytes) -> bytes:
+        if len(value) % 2:
+            value += b" "
+        return struct.pack("<HH", group, number) + vr + struct.pack("<H", len(value)) + value
+    syntax = b"1.2.840.10008.1.2.1\x00"
+    meta = element(0x0002, 0x0010, b"UI", syntax)
+    group_length = struct.pack("<HH", 0x0002, 0x0000) + b"UL" + struct.pack("<HI", 4, len(meta))
+    body = (element(0x0008, 0x0060, b"CS", b"MR")
+            + element(0x0010, 0x0010, b"PN", b"Doe^Jane")
+            + element(0x0010, 0x0020, b"LO", b"P-0001"))
+    return bytes(128) + b"DICM" + group_length + meta + body
+
+
+def test_thumbnails_and_dicom_with_content(real, emulator, unique):
+    def scenario(side: Side) -> None:
+        root = _scratch(side, unique)
+        image = side.call("image item", "midas.item.create", as_role="user", name="picture",
+                          parentid=root)["item_id"]
+        _upload(side, "png", image, "picture.png", _png())
+        bitstream = side.call("image get", "midas.item.get", as_role="user",
+                              id=image)["revisions"][0]["bitstreams"][0]["bitstream_id"]
+        side.call("small thumbnail", "midas.thumbnailcreator.create.small.thumbnail",
+                  as_role="user", itemId=image)
+        side.call("big thumbnail", "midas.thumbnailcreator.create.big.thumbnail",
+                  as_role="user", itemId=image, bitstreamId=bitstream, width="4")
+        side.call("image after", "midas.item.get", as_role="user", id=image)
+        scan = side.call("dicom item", "midas.item.create", as_role="user", name="scan",
+                         parentid=root)["item_id"]
+        _upload(side, "dicom", scan, "scan.dcm", _dicom())
+        side.call("extract", "midas.dicomextractor.extract", as_role="user", item=scan)
+        side.call("metadata", "midas.item.getmetadata", as_role="user", id=scan)
         _delete(side, root)
 
     compare(scenario, real, emulator)
