@@ -417,7 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
         if route == "api":
             name = query.get("method")
             if name is not None:
-                method = resolve(name, app.config.modules)
+                method = resolve(name, app.config.modules, app.config.variants)
                 self._record.api_method = method.full_name if method else name.lower()
         faults = app.faults.take(self._record.api_method, relative or "")
         if "delay" in faults:
@@ -486,7 +486,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = b"Inconsistent request: please set a method parameter"
             self._send(Response(200, [("Content-Type", "text/html; charset=UTF-8")], body))
             return
-        method = resolve(params["method"], app.config.modules)
+        method = resolve(params["method"], app.config.modules, app.config.variants)
         self._record.api_method = method.full_name if method else params["method"].lower()
         if method is None:
             error = ApiError(

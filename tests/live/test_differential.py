@@ -7,13 +7,14 @@ removed afterwards on the real server, which is shared.
 """
 
 import hashlib
+import os
 import struct
 import uuid
 import zlib
 from typing import Dict, Iterator
 
 import pytest
-from support.differential import Account, Side, compare
+from support.differential import Account, Side, compare, read_credentials
 
 from pydas.testing import MidasServer
 
@@ -36,18 +37,23 @@ def real(live) -> Iterator[Side]:
     side.session.close()
 
 
+def _emulator_side(server: MidasServer, live: Dict[str, str]) -> Side:
+    """The emulator with the kit's accounts (same e-mails, passwords and names)."""
+    accounts = {}
+    for role in ("admin", "user", "otp"):
+        wanted = _account(live, role) if live else Account(f"{role}@example.com", "pw", "")
+        first, last = _NAMES[role]
+        record = server.create_user(wanted.email, wanted.password, first, last,
+                                    admin=role == "admin")
+        accounts[role] = Account(record.email, record.password, record.api_key)
+    server.set_otp(accounts["otp"].email)
+    return Side("emulator", server.url, accounts)
+
+
 @pytest.fixture
 def emulator(live) -> Iterator[Side]:
     with MidasServer(modules=KIT_MODULES) as server:
-        accounts = {}
-        for role in ("admin", "user", "otp"):
-            wanted = _account(live, role)
-            first, last = _NAMES[role]
-            record = server.create_user(wanted.email, wanted.password, first, last,
-                                        admin=role == "admin")
-            accounts[role] = Account(record.email, record.password, record.api_key)
-        server.set_otp(accounts["otp"].email)
-        side = Side("emulator", server.url, accounts)
+        side = _emulator_side(server, live)
         yield side
         side.session.close()
 
@@ -572,3 +578,73 @@ def test_thumbnails_and_dicom_with_content(real, emulator, unique):
         _delete(side, root)
 
     compare(scenario, real, emulator)
+
+
+# -- tracker (a kit server with MariaDB) -----------------------------------------------------
+
+#: Credentials of a kit server with the tracker module (``MIDAS_DB=mysql``), read at import
+#: time because tests/conftest.py scrubs ``PYDAS_*`` variables around each test.
+TRACKER_CREDENTIALS = read_credentials(os.environ.get("PYDAS_LIVE_TRACKER_CREDENTIALS", ""))
+
+
+@pytest.fixture
+def tracker_real() -> Iterator[Side]:
+    if TRACKER_CREDENTIALS is None:
+        pytest.skip("no real server with the tracker module configured "
+                    "(set PYDAS_LIVE_TRACKER_CREDENTIALS)")
+    side = Side("real", TRACKER_CREDENTIALS["MIDAS_URL"],
+                {role: _account(TRACKER_CREDENTIALS, role) for role in _KEYS})
+    yield side
+    side.session.close()
+
+
+@pytest.fixture
+def tracker_emulator() -> Iterator[Side]:
+    credentials = TRACKER_CREDENTIALS or {}
+    with MidasServer(modules=f"{KIT_MODULES},tracker") as server:
+        yield _emulator_side(server, credentials)
+
+
+def test_tracker(tracker_real, tracker_emulator, unique):
+    def scenario(side: Side) -> None:
+        created = side.call("community", "midas.community.create", as_role="admin",
+                            name=unique)
+        community = (created or {"community_id": "0"})["community_id"]
+        submission = side.call(
+            "submission.add", "midas.tracker.submission.add", as_role="admin",
+            communityId=community, producerDisplayName="nightly", producerRevision="abc",
+            branch="main", submitTime="2024-01-02 03:04:05", uuid=f"{unique}-run",
+            params='{"k": 1}') or {}
+        side.call("submission.add again", "midas.tracker.submission.add", as_role="admin",
+                  communityId=community, producerDisplayName="nightly", producerRevision="abc",
+                  branch="main", submitTime="now", uuid=f"{unique}-run")
+        side.call("submission.add no time", "midas.tracker.submission.add", as_role="admin",
+                  communityId=community, producerDisplayName="nightly", producerRevision="abc",
+                  branch="main")
+        side.call("submission.add missing branch", "midas.tracker.submission.add",
+                  as_role="admin", communityId=community, producerDisplayName="n",
+                  producerRevision="r")
+        side.call("scalar.add", "midas.tracker.scalar.add", as_role="admin",
+                  communityId=community, producerDisplayName="nightly", metricName="accuracy",
+                  value="0.5", submissionUuid=submission.get("uuid", "x"), unit="%")
+        side.call("scalar.add new submission", "midas.tracker.scalar.add", as_role="admin",
+                  communityId=community, producerDisplayName="nightly", metricName="speed",
+                  value="3", submissionUuid=f"{unique}-other")
+        side.call("scalar.add without submission", "midas.tracker.scalar.add",
+                  as_role="admin", communityId=community, producerDisplayName="nightly",
+                  metricName="m", value="1")
+        side.call("scalar.add as user", "midas.tracker.scalar.add", as_role="user",
+                  communityId=community, producerDisplayName="nightly", metricName="m",
+                  value="1", submissionUuid="x")
+        side.call("submission.validate", "midas.tracker.submission.validate", as_role="admin",
+                  uuid=submission.get("uuid", "x"))
+        side.call("submission.validate unknown", "midas.tracker.submission.validate",
+                  as_role="admin", uuid=f"{unique}-none")
+        side.call("aggregatemetrics.update", "midas.tracker.aggregatemetrics.update",
+                  as_role="admin", uuid=submission.get("uuid", "x"))
+        side.call("submission.create", "midas.tracker.submission.create", as_role="admin")
+        side.call("results.upload.json", "midas.tracker.results.upload.json",
+                  as_role="admin")
+        side.call("cleanup", "midas.community.delete", as_role="admin", id=community)
+
+    compare(scenario, tracker_real, tracker_emulator)
