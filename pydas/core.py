@@ -1,13 +1,15 @@
 """The :class:`Communicator`: every driver of :mod:`pydas.drivers` behind one object.
 
-A communicator owns one :class:`requests.Session` (keep-alive connections, a
-pool large enough for parallel transfers) shared by its drivers, and passes
-attribute lookups on to them, so that ``communicator.create_folder(...)``
-calls :meth:`pydas.drivers.CoreDriver.create_folder` and
+A communicator owns one transport (the server URL, one
+:class:`requests.Session` with keep-alive connections and a pool large enough
+for parallel transfers, the timeouts, the retry policy and the other settings)
+and hands it to its drivers, so each setting exists once. It passes attribute
+lookups on to the drivers, so that ``communicator.create_folder(...)`` calls
+:meth:`pydas.drivers.CoreDriver.create_folder` and
 ``communicator.add_scalar_data(...)`` calls the tracker driver.
 
-:class:`RetryPolicy` (defined in the transport layer) is re-exported here for
-callers who want to tune retries.
+:class:`RetryPolicy` and :class:`Timeout` (defined in the transport layer) are
+re-exported here for callers who want to tune retries and time limits.
 """
 
 from typing import Any, List, Optional, Sequence, Union
@@ -15,9 +17,9 @@ from typing import Any, List, Optional, Sequence, Union
 import requests
 
 from pydas import drivers as _drivers
-from pydas._transport import RetryPolicy, Timeout, new_session
+from pydas._transport import RetryPolicy, Timeout, TimeoutLike, Transport
 
-__all__ = ["Communicator", "DEFAULT_DRIVERS", "RetryPolicy"]
+__all__ = ["Communicator", "DEFAULT_DRIVERS", "RetryPolicy", "Timeout"]
 
 #: The driver classes a communicator creates when none are given, in lookup order.
 DEFAULT_DRIVERS = (
@@ -36,13 +38,15 @@ class Communicator:
 
     :param url: root URL of the Midas installation (one trailing ``/`` is removed).
     :param drivers: the drivers to use; by default one of each class in
-        :data:`DEFAULT_DRIVERS`, all sharing one HTTP session. Given drivers
-        keep their own sessions; their URL is set to ``url``.
-    :param timeout: seconds, or ``(connect, read)``, for every request of the
-        default drivers; default ``(10, 300)``.
+        :data:`DEFAULT_DRIVERS`, all sharing the communicator's transport.
+        Given drivers keep their own transports (and sessions); their URL is
+        set to ``url``, and the settings of the communicator apply to each.
+    :param timeout: a :class:`Timeout`, seconds, or ``(connect, read)``, for
+        every request of the default drivers; default 10 s to connect, 300 s
+        to read, 310 s per call.
     :param session: a :class:`requests.Session` for the default drivers to
         share; the caller keeps ownership of it (it is not closed by
-        :meth:`close`).
+        :meth:`close`, and its own settings apply).
     :param retry: a :class:`RetryPolicy` for the default drivers (how often
         and how long to wait before repeating a request that failed in a way
         that is safe to repeat).
@@ -53,26 +57,34 @@ class Communicator:
         url: str,
         drivers: Optional[Sequence[_drivers.BaseDriver]] = None,
         *,
-        timeout: Optional[Timeout] = None,
+        timeout: TimeoutLike = None,
         session: Optional[requests.Session] = None,
         retry: Optional[RetryPolicy] = None,
     ) -> None:
-        self._session: Optional[requests.Session] = None
-        self._owns_session = False
         if drivers is None:
-            self._owns_session = session is None
-            self._session = session if session is not None else new_session()
+            transport = Transport(url, session=session, timeout=timeout, retry=retry)
             self._drivers: List[_drivers.BaseDriver] = [
-                cls(url, session=self._session, timeout=timeout, retry=retry)
-                for cls in DEFAULT_DRIVERS
+                cls(transport=transport) for cls in DEFAULT_DRIVERS
             ]
+            self._transports = [transport]
+            self._owned = [transport]
         else:
             self._drivers = list(drivers)
-        self._url = ""
+            self._transports = []
+            for driver in self._drivers:
+                if all(driver._transport is not known for known in self._transports):
+                    self._transports.append(driver._transport)
+            self._owned = []
         self.url = url
 
     def __repr__(self) -> str:
-        return f"Communicator({self._url!r})"
+        shown = self._transports[0].display_url if self._transports else ""
+        return f"Communicator({shown!r})"
+
+    def _first(self) -> Transport:
+        if not self._transports:
+            raise AttributeError("this communicator has no drivers, hence no settings")
+        return self._transports[0]
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
@@ -80,23 +92,7 @@ class Communicator:
         for driver in self.__dict__.get("_drivers", ()):
             if hasattr(driver, name):
                 return getattr(driver, name)
-        raise AttributeError(
-            f"'Communicator' object and its drivers have no attribute {name!r}"
-        )
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # A setting the drivers have as a property (``timeout``, ``auth``,
-        # ``retry``...) applies to every driver having it, as ``url`` does.
-        owners = [
-            driver
-            for driver in self.__dict__.get("_drivers", ())
-            if isinstance(getattr(type(driver), name, None), property)
-        ]
-        if name.startswith("_") or hasattr(type(self), name) or not owners:
-            super().__setattr__(name, value)
-            return
-        for driver in owners:
-            setattr(driver, name, value)
+        raise AttributeError(f"'Communicator' object and its drivers have no attribute {name!r}")
 
     def __dir__(self) -> List[str]:
         names = set(super().__dir__())
@@ -109,40 +105,91 @@ class Communicator:
         """The drivers attached to this communicator, in lookup order."""
         return self._drivers
 
+    # Each setting below lives in the transport(s): one for the default
+    # drivers, one per given driver otherwise.
+
     @property
     def url(self) -> str:
         """The root URL of the server; setting it updates every driver."""
-        return self._url
+        return self._transports[0].url if self._transports else ""
 
     @url.setter
     def url(self, value: str) -> None:
-        self._url = value[:-1] if value.endswith("/") else value
-        for driver in self._drivers:
-            driver.url = value
+        for transport in self._transports:
+            transport.url = value
 
     @property
     def debug(self) -> bool:
         """``True`` if every driver logs request summaries; setting applies to all."""
-        return all(driver.debug for driver in self._drivers)
+        return all(transport.debug for transport in self._transports)
 
     @debug.setter
     def debug(self, value: bool) -> None:
-        for driver in self._drivers:
-            driver.debug = value
+        for transport in self._transports:
+            transport.debug = bool(value)
 
     @property
-    def verify_ssl_certificate(self) -> bool:
-        """``True`` if every driver verifies TLS certificates; setting applies to all.
+    def verify_ssl_certificate(self) -> Union[bool, str]:
+        """Whether TLS certificates are verified; setting applies to every driver.
 
-        A CA bundle path may be assigned as well (see
-        :attr:`pydas.drivers.BaseDriver.verify_ssl_certificate`).
+        ``True`` only if every driver verifies them. A CA bundle path may be
+        assigned as well (see
+        :attr:`pydas.drivers.BaseDriver.verify_ssl_certificate`); it is then
+        returned as it was set.
         """
-        return all(driver.verify_ssl_certificate for driver in self._drivers)
+        values = [transport.verify for transport in self._transports]
+        if values and all(value == values[0] for value in values):
+            return values[0]
+        return all(values)
 
     @verify_ssl_certificate.setter
     def verify_ssl_certificate(self, value: Union[bool, str]) -> None:
-        for driver in self._drivers:
-            driver.verify_ssl_certificate = value
+        for transport in self._transports:
+            transport.verify = value
+
+    @property
+    def timeout(self) -> Timeout:
+        """The :class:`Timeout` of every request.
+
+        Accepts a :class:`Timeout`, a number of seconds or a
+        ``(connect, read)`` pair. Assigning ``None`` restores the defaults: a
+        communicator never waits forever.
+        """
+        return self._first().timeout
+
+    @timeout.setter
+    def timeout(self, value: TimeoutLike) -> None:
+        for transport in self._transports:
+            transport.timeout = value
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The :class:`RetryPolicy` of calls and of resumed transfers."""
+        return self._first().retry
+
+    @retry.setter
+    def retry(self, value: RetryPolicy) -> None:
+        for transport in self._transports:
+            transport.retry = value
+
+    @property
+    def auth(self) -> Any:
+        """HTTP authentication of every request (see :meth:`set_auth`)."""
+        return self._first().auth
+
+    @auth.setter
+    def auth(self, value: Any) -> None:
+        self.set_auth(value)
+
+    @property
+    def max_answer_size(self) -> int:
+        """The largest answer of an ordinary call, in bytes (default 64 MiB)."""
+        return self._first().max_answer_size
+
+    @max_answer_size.setter
+    def max_answer_size(self, value: int) -> None:
+        for transport in self._transports:
+            transport.max_answer_size = value
 
     def set_auth(self, value: Any) -> None:
         """Set HTTP authentication for every driver (downloads included).
@@ -150,15 +197,15 @@ class Communicator:
         :param value: ``None``, or what :mod:`requests` accepts as ``auth``,
             e.g. a ``(user, password)`` tuple.
         """
-        for driver in self._drivers:
-            driver.auth = value
+        for transport in self._transports:
+            transport.auth = value
 
     def close(self) -> None:
-        """Close the drivers and the shared session (if the communicator made it)."""
+        """Close the drivers and the transport (and its session, if the communicator made it)."""
         for driver in self._drivers:
             driver.close()
-        if self._owns_session and self._session is not None:
-            self._session.close()
+        for transport in self._owned:
+            transport.close()
 
     def __enter__(self) -> "Communicator":
         return self

@@ -1,11 +1,13 @@
 """Drivers: one class per group of Midas Server API methods.
 
-A driver method states which API method it calls and how its Python
-arguments become API parameters; the sending itself is done by
-:mod:`pydas._transport`. :class:`CoreDriver` covers the core API, the other
-drivers the API of one server module each (``batchmake``, ``dicomextractor``,
-``mfa``, ``solr``, ``thumbnailcreator``, ``tracker``). A
-:class:`pydas.core.Communicator` bundles them all behind one object.
+A driver method states which API method it calls, how its Python arguments
+become API parameters, whether the call may be repeated after a failure
+(``repeatable=``, next to the call), and which part of the answer it returns;
+the sending itself is done by :mod:`pydas._transport`. :class:`CoreDriver`
+covers the core API, the other drivers the API of one server module each
+(``batchmake``, ``dicomextractor``, ``mfa``, ``solr``, ``thumbnailcreator``,
+``tracker``). A :class:`pydas.core.Communicator` bundles them all behind one
+object and one transport.
 
 Conventions shared by every driver method:
 
@@ -17,13 +19,20 @@ Conventions shared by every driver method:
 * an unknown keyword argument raises :class:`TypeError` instead of being
   silently ignored;
 * every method returns the documented part of the answer's ``data`` and
-  raises a :class:`pydas.exceptions.PydasException` subclass on failure.
+  raises a :class:`pydas.exceptions.PydasException` subclass on failure;
+  where a method takes a member out of ``data`` (a token, an API key, an
+  offset, a list), an answer without it, or with a value of the wrong kind,
+  raises :class:`pydas.exceptions.MalformedResponse`;
+* a call is repeated after a failure only when that cannot do harm (see
+  :class:`pydas.core.RetryPolicy`): reads may be repeated, creations and
+  deletions only when a ``uuid`` (or ``reuse_existing``) makes a second call
+  land on the same object.
 
 Additions to the original API, used by the high-level functions:
 :meth:`BaseDriver.request_login`, :meth:`CoreDriver.get_upload_offset`,
-:meth:`CoreDriver.download_bitstream`, the ``offset``, ``changes`` and ``progress`` options of
-:meth:`CoreDriver.perform_upload`, and ``return_item`` of
-:meth:`CoreDriver.download_item`.
+:meth:`CoreDriver.download_bitstream`, the ``offset``, ``changes`` and
+``progress`` options and the multipart mode of :meth:`CoreDriver.perform_upload`,
+and ``return_item`` of :meth:`CoreDriver.download_item`.
 """
 
 import errno
@@ -40,6 +49,7 @@ from typing import (
     Mapping,
     Optional,
     Tuple,
+    Type,
     Union,
     overload,
 )
@@ -47,7 +57,7 @@ from typing import (
 import requests
 
 from pydas import exceptions
-from pydas._transport import RetryPolicy, Timeout, Transport
+from pydas._transport import API_SUFFIX, RetryPolicy, Timeout, TimeoutLike, Transport
 
 __all__ = [
     "API_SUFFIX",
@@ -62,9 +72,6 @@ __all__ = [
     "ThumbnailCreatorDriver",
     "TrackerDriver",
 ]
-
-#: The part of the URL between the server root and the API method name.
-API_SUFFIX = "/api/json?method="
 
 #: What a download method returns: the file name and an iterator of chunks.
 Download = Tuple[str, Iterator[bytes]]
@@ -167,15 +174,61 @@ _RESULTS_OPTIONS = _TRACKER_OPTIONS | _Options({"parent_keys": "parentKeys"})
 _SUBMISSION_OPTIONS = _Options({"uuid": "uuid", "name": "name"})
 
 
-def _member(data: Any, key: str, method: str) -> Any:
-    """Return ``data[key]``, or raise :class:`ParseError` if the answer lacks it."""
-    if isinstance(data, dict) and key in data:
-        return data[key]
-    raise exceptions.ParseError(f"{method}: the answer has no {key!r} member", method=method)
+def _kind_of(value: Any) -> str:
+    """Name the kind of a value for an error message, without showing the value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "an empty string" if value == "" else "a string"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
 
 
-def _strip_slash(url: str) -> str:
-    return url[:-1] if url.endswith("/") else url
+def _malformed(method: str, what: str) -> exceptions.MalformedResponse:
+    return exceptions.MalformedResponse(f"{method}: {what}", method=method)
+
+
+def _member(
+    data: Any,
+    key: str,
+    method: str,
+    kind: Union[Type[Any], Tuple[Type[Any], ...]],
+    *,
+    allow_empty: bool = True,
+) -> Any:
+    """Return ``data[key]`` after checking it is of the expected kind.
+
+    :param data: the envelope's ``data``.
+    :param key: the member the method returns.
+    :param method: the API method, for the message.
+    :param kind: the type(s) the member must have.
+    :param allow_empty: whether an empty string (or list) is a valid value.
+    :raises pydas.exceptions.MalformedResponse: naming the method and what
+        was wrong (the kind of the value, never the value: it may be a secret).
+    """
+    if not isinstance(data, dict) or key not in data:
+        raise _malformed(method, f"the answer has no {key!r} member (the data is {_kind_of(data)})")
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, kind) or (not allow_empty and not value):
+        raise _malformed(method, f"the answer's {key!r} is {_kind_of(value)}")
+    return value
+
+
+def _lands_on_the_same_object(parameters: Mapping[str, Any]) -> bool:
+    """Whether a repeated creation would find the object made by the first call.
+
+    With a client-chosen ``uuid`` the server updates the object that has it
+    instead of creating a second one; ``reuseExisting`` makes folder creation
+    return the existing folder of that name.
+    """
+    return bool(parameters.get("uuid") or parameters.get("reuseExisting"))
 
 
 def _check_file(path: str) -> int:
@@ -187,16 +240,39 @@ def _check_file(path: str) -> int:
     return os.path.getsize(path)
 
 
+def _offset(data: Any) -> Optional[int]:
+    """The byte count of a ``midas.upload.getoffset`` answer; ``None`` when unknown."""
+    method = "midas.upload.getoffset"
+    if data in ("", None):
+        return None
+    if not isinstance(data, dict):
+        raise _malformed(method, f"the answer is {_kind_of(data)}, not an object")
+    offset = data.get("offset", "")
+    if offset in ("", None):
+        return None  # the server's answer for an unknown or used token
+    if isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0:
+        return offset
+    if isinstance(offset, str) and offset.isascii() and offset.isdigit():
+        return int(offset)
+    raise _malformed(method, f"the offset {offset!r} is not a byte count")
+
+
 class BaseDriver:
-    """Common machinery of the drivers: server URL, HTTP settings, requests.
+    """Common machinery of the drivers: the transport, the settings, requests.
 
     :param url: root URL of the Midas installation, e.g.
         ``https://host/midas`` (one trailing ``/`` is removed).
-    :param session: a :class:`requests.Session` to share with other drivers;
-        by default the driver makes its own and closes it in :meth:`close`.
-    :param timeout: seconds, or ``(connect, read)``; default ``(10, 300)``.
+    :param session: a :class:`requests.Session` to use; by default the
+        driver makes its own and closes it in :meth:`close`.
+    :param timeout: a :class:`pydas.core.Timeout`, seconds, or
+        ``(connect, read)``; default 10 s to connect, 300 s to read.
     :param retry: a :class:`pydas.core.RetryPolicy` (addition to the
         original API, mainly for tests and tuning).
+    :param transport: the transport of a :class:`pydas.core.Communicator`,
+        shared with its other drivers (then ``url``, ``session``, ``timeout``
+        and ``retry`` are not given: the transport holds them). The settings
+        below are those of the transport, so with a shared transport setting
+        one on any driver sets it for all.
     """
 
     def __init__(
@@ -204,28 +280,31 @@ class BaseDriver:
         url: str = "",
         *,
         session: Optional[requests.Session] = None,
-        timeout: Optional[Timeout] = None,
+        timeout: TimeoutLike = None,
         retry: Optional[RetryPolicy] = None,
+        transport: Optional[Transport] = None,
     ) -> None:
-        self._url = _strip_slash(url)
-        self._transport = Transport(session=session, timeout=timeout, retry=retry)
+        self._owns_transport = transport is None
+        if transport is None:
+            transport = Transport(url, session=session, timeout=timeout, retry=retry)
+        self._transport = transport
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._url!r})"
+        return f"{type(self).__name__}({self._transport.display_url!r})"
 
     @property
     def url(self) -> str:
         """The root URL of the server (get/set; one trailing ``/`` is removed)."""
-        return self._url
+        return self._transport.url
 
     @url.setter
     def url(self, value: str) -> None:
-        self._url = _strip_slash(value)
+        self._transport.url = value
 
     @property
     def full_url(self) -> str:
         """The server URL followed by the API suffix (``/api/json?method=``)."""
-        return self._url + API_SUFFIX
+        return self._transport.url + API_SUFFIX
 
     @property
     def debug(self) -> bool:
@@ -251,8 +330,8 @@ class BaseDriver:
         return self._transport.verify
 
     @verify_ssl_certificate.setter
-    def verify_ssl_certificate(self, value: Union[bool, str]) -> None:
-        self._transport.verify = value if isinstance(value, str) else bool(value)
+    def verify_ssl_certificate(self, value: Union[bool, str, "os.PathLike[str]"]) -> None:
+        self._transport.verify = value
 
     @property
     def auth(self) -> Any:
@@ -265,11 +344,16 @@ class BaseDriver:
 
     @property
     def timeout(self) -> Timeout:
-        """Timeout in seconds, or ``(connect, read)``, applied to every request."""
+        """The :class:`pydas.core.Timeout` of every request.
+
+        Accepts a :class:`~pydas.core.Timeout`, a number of seconds or a
+        ``(connect, read)`` pair; ``None`` restores the defaults (it never
+        disables timeouts).
+        """
         return self._transport.timeout
 
     @timeout.setter
-    def timeout(self, value: Timeout) -> None:
+    def timeout(self, value: TimeoutLike) -> None:
         self._transport.timeout = value
 
     @property
@@ -281,18 +365,29 @@ class BaseDriver:
     def retry(self, value: RetryPolicy) -> None:
         self._transport.retry = value
 
+    @property
+    def max_answer_size(self) -> int:
+        """The largest answer of an ordinary call, in bytes (default 64 MiB).
+
+        A longer answer raises :class:`pydas.exceptions.ResponseTooLarge`;
+        downloads are streamed and not limited.
+        """
+        return self._transport.max_answer_size
+
+    @max_answer_size.setter
+    def max_answer_size(self, value: int) -> None:
+        self._transport.max_answer_size = value
+
     def close(self) -> None:
         """Release the HTTP session if this driver created it."""
-        self._transport.close()
+        if self._owns_transport:
+            self._transport.close()
 
     def __enter__(self) -> "BaseDriver":
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
         self.close()
-
-    def _endpoint(self, method: str) -> str:
-        return self.full_url + method
 
     @staticmethod
     def _present(parameters: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
@@ -311,6 +406,11 @@ class BaseDriver:
         a ``PUT`` and the parameters go into the query string. Parameters whose
         value is ``None`` are left out.
 
+        A call made this way is treated as one that must not reach the server
+        twice: it is repeated only when no connection could be opened, or
+        when the server answered 429 or 503 (the driver methods declare the
+        calls that may be repeated in more cases).
+
         :param method: the API method, e.g. ``midas.folder.get``.
         :param parameters: the API parameters.
         :param file_payload: an open binary file object to send as the body.
@@ -319,14 +419,14 @@ class BaseDriver:
         """
         present = self._present(parameters)
         if file_payload is not None:
-            return self._transport.put_stream(self._endpoint(method), method, present, file_payload)
-        return self._transport.call(self._endpoint(method), method, present)
+            return self._transport.put_stream(method, present, file_payload)
+        return self._transport.call(method, present, repeatable=False)
 
-    def _request_member(
-        self, method: str, parameters: Optional[Mapping[str, Any]], key: str
+    def _call(
+        self, method: str, parameters: Optional[Mapping[str, Any]] = None, *, repeatable: bool
     ) -> Any:
-        """Call ``method`` and return the ``key`` member of its ``data``."""
-        return _member(self.request(method, parameters), key, method)
+        """POST ``method``; ``repeatable`` says whether it may reach the server twice."""
+        return self._transport.call(method, self._present(parameters), repeatable=repeatable)
 
     def _put_file(
         self,
@@ -336,8 +436,21 @@ class BaseDriver:
         offset: int = 0,
         progress: Optional[Callable[[int], Any]] = None,
     ) -> Any:
-        return self._transport.put_file(
-            self._endpoint(method), method, self._present(parameters), path, offset, progress
+        return self._transport.put_file(method, self._present(parameters), path, offset, progress)
+
+    def _login_failed(
+        self, error: exceptions.PydasException, email: str, why: str
+    ) -> exceptions.LoginFailed:
+        """A :class:`~pydas.exceptions.LoginFailed` in place of the server's error."""
+        said = error.value.partition("): ")[2]
+        context = f"{error.method} answered code {error.code}"
+        if said and not said.startswith("(the server gave no message"):
+            context += f": {said}"
+        return exceptions.with_context(
+            error,
+            context,
+            message=f"login failed for {email} at {self._transport.display_url}: {why}",
+            cls=exceptions.LoginFailed,
         )
 
     def request_login(
@@ -351,35 +464,37 @@ class BaseDriver:
         :returns: ``{"token": ...}``, or ``{"mfa_token_id": ...}`` when the
             account has a second factor (finish with
             :meth:`MultiFactorAuthenticationDriver.mfa_otp_login`).
-        :raises pydas.exceptions.ServerCheckFailed: wrong key or application.
-        :raises pydas.exceptions.InvalidParameter: unknown e-mail address.
-        :raises pydas.exceptions.ParseError: an answer with neither member.
+        :raises pydas.exceptions.LoginFailed: a wrong key or application (the
+            server answers code 0 without a message), or an unknown e-mail
+            address (code -150).
+        :raises pydas.exceptions.MalformedResponse: an answer with neither
+            member, or with one that is not a non-empty string.
         """
+        method = "midas.login"
         try:
-            data = self.request(
-                "midas.login", {"email": email, "apikey": api_key, "appname": application}
+            data = self._call(
+                method, {"email": email, "apikey": api_key, "appname": application}, repeatable=True
             )
         except exceptions.ServerCheckFailed as error:
-            # The server says nothing more than "code 0" here.
-            raise exceptions.ServerCheckFailed(
-                f"midas.login failed (code {error.code}): wrong API key for {email!r}, "
-                f"or no key for the application {application!r}",
-                method=error.method,
-                code=error.code,
-                request=error.request,
-                response=error.response,
+            raise self._login_failed(
+                error,
+                email,
+                f"wrong API key for {email!r}, or no key for the application {application!r}",
             ) from None
-        for key in ("token", "mfa_token_id"):
-            if isinstance(data, dict) and key in data:
-                return {key: str(data[key])}
-        raise exceptions.ParseError(
-            "midas.login: the answer holds neither a token nor an mfa_token_id",
-            method="midas.login",
-        )
+        except exceptions.InvalidParameter as error:
+            if "unable to authenticate" not in error.value.lower():
+                raise
+            raise self._login_failed(error, email, "no account has this e-mail address") from None
+        if not isinstance(data, dict):
+            raise _malformed(method, f"the answer is {_kind_of(data)}, not an object with a token")
+        if "token" in data:
+            return {"token": _member(data, "token", method, str, allow_empty=False)}
+        if "mfa_token_id" in data:
+            value = _member(data, "mfa_token_id", method, (str, int), allow_empty=False)
+            return {"mfa_token_id": str(value)}
+        raise _malformed(method, "the answer holds neither a token nor an mfa_token_id")
 
-    def login_with_api_key(
-        self, email: str, api_key: str, application: str = "Default"
-    ) -> str:
+    def login_with_api_key(self, email: str, api_key: str, application: str = "Default") -> str:
         """Exchange an API key for a token (``midas.login``).
 
         :param email: the account's e-mail address.
@@ -389,8 +504,10 @@ class BaseDriver:
             ``mfa_token_id`` to pass to
             :meth:`MultiFactorAuthenticationDriver.mfa_otp_login` instead
             (:meth:`request_login` tells the two apart).
-        :raises pydas.exceptions.ServerCheckFailed: wrong key or application.
-        :raises pydas.exceptions.InvalidParameter: unknown e-mail address.
+        :raises pydas.exceptions.LoginFailed: a wrong key, application or
+            e-mail address (catchable as the classes raised before:
+            :class:`~pydas.exceptions.ServerCheckFailed` and
+            :class:`~pydas.exceptions.InvalidParameter`).
         """
         (value,) = self.request_login(email, api_key, application).values()
         return value
@@ -403,7 +520,8 @@ class CoreDriver(BaseDriver):
 
     def get_server_version(self) -> str:
         """Return the server's version string (``midas.version``)."""
-        return self._request_member("midas.version", None, "version")
+        method = "midas.version"
+        return _member(self._call(method, repeatable=True), "version", method, str)
 
     def get_server_info(self) -> Dict[str, Any]:
         """Return the server description (``midas.info``).
@@ -412,11 +530,12 @@ class CoreDriver(BaseDriver):
             ``modules`` and ``resources`` (the old client returned only the
             version).
         """
-        return self.request("midas.info")
+        return self._call("midas.info", repeatable=True)
 
     def list_modules(self) -> List[str]:
         """Return the names of the modules enabled on the server (``midas.modules.list``)."""
-        return self._request_member("midas.modules.list", None, "modules")
+        method = "midas.modules.list"
+        return _member(self._call(method, repeatable=True), "modules", method, list)
 
     # -- users --------------------------------------------------------------
 
@@ -426,7 +545,7 @@ class CoreDriver(BaseDriver):
         :param token: an API token (without one the server returns ``[]``).
         :returns: folder dictionaries sorted by name (``midas.user.folders``).
         """
-        return self.request("midas.user.folders", {"token": token})
+        return self._call("midas.user.folders", {"token": token}, repeatable=True)
 
     def get_default_api_key(self, email: str, password: str) -> str:
         """Return the ``Default`` API key of an account (``midas.user.apikey.default``).
@@ -436,38 +555,53 @@ class CoreDriver(BaseDriver):
         :param email: the account's e-mail address.
         :param password: the account's password.
         :returns: the API key.
+        :raises pydas.exceptions.LoginFailed: for a wrong password or an
+            unknown e-mail address (the server does not tell them apart);
+            catchable as :class:`~pydas.exceptions.InvalidParameter`, the
+            class raised before.
+        :raises pydas.exceptions.MalformedResponse: an answer without a
+            non-empty ``apikey`` string.
         """
-        return self._request_member(
-            "midas.user.apikey.default", {"email": email, "password": password}, "apikey"
-        )
+        method = "midas.user.apikey.default"
+        try:
+            data = self._call(method, {"email": email, "password": password}, repeatable=True)
+        except exceptions.InvalidParameter as error:
+            if not error.value.partition("): ")[2].lower().startswith("login failed"):
+                raise  # e.g. "User has no default API key"
+            raise self._login_failed(
+                error, email, "the e-mail address or the password is incorrect"
+            ) from None
+        return _member(data, "apikey", method, str, allow_empty=False)
 
     def list_users(self, limit: int = 20) -> List[Dict[str, Any]]:
         """Return users with a public profile (``midas.user.list``).
 
         :param limit: the largest number of users returned.
         """
-        return self.request("midas.user.list", {"limit": limit})
+        return self._call("midas.user.list", {"limit": limit}, repeatable=True)
 
     def get_user_by_name(self, firstname: str, lastname: str) -> Any:
         """Return the user with this first and last name (``midas.user.get``).
 
         :returns: the user dictionary, or ``""`` if there is no such user.
         """
-        return self.request("midas.user.get", {"firstname": firstname, "lastname": lastname})
+        return self._call(
+            "midas.user.get", {"firstname": firstname, "lastname": lastname}, repeatable=True
+        )
 
     def get_user_by_id(self, user_id: Union[int, str]) -> Any:
         """Return the user with this id (``midas.user.get``).
 
         :returns: the user dictionary, or ``""`` if there is no such user.
         """
-        return self.request("midas.user.get", {"user_id": user_id})
+        return self._call("midas.user.get", {"user_id": user_id}, repeatable=True)
 
     def get_user_by_email(self, email: str) -> Any:
         """Return the user with this e-mail address (``midas.user.get``).
 
         :returns: the user dictionary, or ``""`` if there is no such user.
         """
-        return self.request("midas.user.get", {"email": email})
+        return self._call("midas.user.get", {"email": email}, repeatable=True)
 
     # -- communities ----------------------------------------------------------
 
@@ -484,17 +618,21 @@ class CoreDriver(BaseDriver):
         """
         parameters: Dict[str, Any] = {"token": token, "name": name}
         _COMMUNITY_OPTIONS.apply("create_community", kwargs, parameters)
-        return self.request("midas.community.create", parameters)
+        return self._call(
+            "midas.community.create", parameters, repeatable=_lands_on_the_same_object(parameters)
+        )
 
     def get_community_by_name(self, name: str, token: Optional[str] = None) -> Dict[str, Any]:
         """Return the community with this exact name (``midas.community.get``)."""
-        return self.request("midas.community.get", {"name": name, "token": token})
+        return self._call("midas.community.get", {"name": name, "token": token}, repeatable=True)
 
     def get_community_by_id(
         self, community_id: Union[int, str], token: Optional[str] = None
     ) -> Dict[str, Any]:
         """Return the community with this id (``midas.community.get``)."""
-        return self.request("midas.community.get", {"id": community_id, "token": token})
+        return self._call(
+            "midas.community.get", {"id": community_id, "token": token}, repeatable=True
+        )
 
     def get_community_children(
         self, community_id: Union[int, str], token: Optional[str] = None
@@ -503,11 +641,13 @@ class CoreDriver(BaseDriver):
 
         :returns: ``{"folders": [...]}``.
         """
-        return self.request("midas.community.children", {"id": community_id, "token": token})
+        return self._call(
+            "midas.community.children", {"id": community_id, "token": token}, repeatable=True
+        )
 
     def list_communities(self, token: Optional[str] = None) -> List[Dict[str, Any]]:
         """Return the communities visible to the caller (``midas.community.list``)."""
-        return self.request("midas.community.list", {"token": token})
+        return self._call("midas.community.list", {"token": token}, repeatable=True)
 
     # -- folders -------------------------------------------------------------
 
@@ -531,11 +671,13 @@ class CoreDriver(BaseDriver):
         """
         parameters: Dict[str, Any] = {"token": token, "name": name, "parentid": parent_id}
         _FOLDER_OPTIONS.apply("create_folder", kwargs, parameters)
-        return self.request("midas.folder.create", parameters)
+        return self._call(
+            "midas.folder.create", parameters, repeatable=_lands_on_the_same_object(parameters)
+        )
 
     def folder_get(self, token: Optional[str], folder_id: Union[int, str]) -> Dict[str, Any]:
         """Return a folder and its ``parent`` (``midas.folder.get``)."""
-        return self.request("midas.folder.get", {"token": token, "id": folder_id})
+        return self._call("midas.folder.get", {"token": token, "id": folder_id}, repeatable=True)
 
     def folder_children(
         self, token: Optional[str], folder_id: Union[int, str]
@@ -544,11 +686,15 @@ class CoreDriver(BaseDriver):
 
         :returns: ``{"folders": [...], "items": [...]}``.
         """
-        return self.request("midas.folder.children", {"token": token, "id": folder_id})
+        return self._call(
+            "midas.folder.children", {"token": token, "id": folder_id}, repeatable=True
+        )
 
     def delete_folder(self, token: str, folder_id: Union[int, str]) -> Any:
         """Delete a folder and everything under it (``midas.folder.delete``)."""
-        return self.request("midas.folder.delete", {"token": token, "id": folder_id})
+        return self._call(
+            "midas.folder.delete", {"token": token, "id": folder_id}, repeatable=False
+        )
 
     def move_folder(
         self, token: str, folder_id: Union[int, str], dest_folder_id: Union[int, str]
@@ -557,8 +703,10 @@ class CoreDriver(BaseDriver):
 
         :returns: the moved folder.
         """
-        return self.request(
-            "midas.folder.move", {"token": token, "id": folder_id, "dstfolderid": dest_folder_id}
+        return self._call(
+            "midas.folder.move",
+            {"token": token, "id": folder_id, "dstfolderid": dest_folder_id},
+            repeatable=True,
         )
 
     # -- items -----------------------------------------------------------------
@@ -578,11 +726,13 @@ class CoreDriver(BaseDriver):
         """
         parameters: Dict[str, Any] = {"token": token, "name": name, "parentid": parent_id}
         _ITEM_OPTIONS.apply("create_item", kwargs, parameters)
-        return self.request("midas.item.create", parameters)
+        return self._call(
+            "midas.item.create", parameters, repeatable=_lands_on_the_same_object(parameters)
+        )
 
     def item_get(self, token: Optional[str], item_id: Union[int, str]) -> Dict[str, Any]:
         """Return an item with its revisions and bitstreams (``midas.item.get``)."""
-        return self.request("midas.item.get", {"token": token, "id": item_id})
+        return self._call("midas.item.get", {"token": token, "id": item_id}, repeatable=True)
 
     @overload
     def download_item(
@@ -646,7 +796,6 @@ class CoreDriver(BaseDriver):
         """
         item = self.item_get(token, item_id) if return_item else None
         name, chunks = self._transport.download(
-            self._endpoint("midas.item.download"),
             "midas.item.download",
             self._present({"id": item_id, "token": token, "revision": revision}),
         )
@@ -674,7 +823,6 @@ class CoreDriver(BaseDriver):
         :returns: ``(filename, chunks)``.
         """
         return self._transport.download(
-            self._endpoint("midas.bitstream.download"),
             "midas.bitstream.download",
             self._present({"id": bitstream_id, "offset": offset, "name": name, "token": token}),
             offset=offset or 0,
@@ -682,7 +830,7 @@ class CoreDriver(BaseDriver):
 
     def delete_item(self, token: str, item_id: Union[int, str]) -> Any:
         """Delete an item everywhere (``midas.item.delete``)."""
-        return self.request("midas.item.delete", {"token": token, "id": item_id})
+        return self._call("midas.item.delete", {"token": token, "id": item_id}, repeatable=False)
 
     def get_item_metadata(
         self,
@@ -694,8 +842,10 @@ class CoreDriver(BaseDriver):
 
         :param revision: (optional) revision number; default the head revision.
         """
-        return self.request(
-            "midas.item.getmetadata", {"id": item_id, "token": token, "revision": revision}
+        return self._call(
+            "midas.item.getmetadata",
+            {"id": item_id, "token": token, "revision": revision},
+            repeatable=True,
         )
 
     def set_item_metadata(
@@ -718,14 +868,16 @@ class CoreDriver(BaseDriver):
         }
         if qualifier:
             parameters["qualifier"] = qualifier
-        return self.request("midas.item.setmetadata", parameters)
+        return self._call("midas.item.setmetadata", parameters, repeatable=True)
 
     def share_item(
         self, token: str, item_id: Union[int, str], dest_folder_id: Union[int, str]
     ) -> Dict[str, Any]:
         """Link an item into another folder as well (``midas.item.share``)."""
-        return self.request(
-            "midas.item.share", {"token": token, "id": item_id, "dstfolderid": dest_folder_id}
+        return self._call(
+            "midas.item.share",
+            {"token": token, "id": item_id, "dstfolderid": dest_folder_id},
+            repeatable=True,
         )
 
     def move_item(
@@ -736,7 +888,7 @@ class CoreDriver(BaseDriver):
         dest_folder_id: Union[int, str],
     ) -> Dict[str, Any]:
         """Move an item from one folder to another (``midas.item.move``)."""
-        return self.request(
+        return self._call(
             "midas.item.move",
             {
                 "token": token,
@@ -744,33 +896,34 @@ class CoreDriver(BaseDriver):
                 "srcfolderid": src_folder_id,
                 "dstfolderid": dest_folder_id,
             },
+            repeatable=True,
         )
 
     def search_item_by_name(self, name: str, token: Optional[str] = None) -> List[Dict[str, Any]]:
         """Return the readable items with this exact name (``midas.item.searchbyname``)."""
-        return self._request_member(
-            "midas.item.searchbyname", {"name": name, "token": token}, "items"
-        )
+        method = "midas.item.searchbyname"
+        data = self._call(method, {"name": name, "token": token}, repeatable=True)
+        return _member(data, "items", method, list)
 
     def search_item_by_name_and_folder(
         self, name: str, folder_id: Union[int, str], token: Optional[str] = None
     ) -> List[Dict[str, Any]]:
         """Return the items with this name in the folder with this id."""
-        return self._request_member(
-            "midas.item.searchbynameandfolder",
-            {"name": name, "folderId": folder_id, "token": token},
-            "items",
+        method = "midas.item.searchbynameandfolder"
+        data = self._call(
+            method, {"name": name, "folderId": folder_id, "token": token}, repeatable=True
         )
+        return _member(data, "items", method, list)
 
     def search_item_by_name_and_folder_name(
         self, name: str, folder_name: str, token: Optional[str] = None
     ) -> List[Dict[str, Any]]:
         """Return the items with this name in any folder with this name."""
-        return self._request_member(
-            "midas.item.searchbynameandfoldername",
-            {"name": name, "folderName": folder_name, "token": token},
-            "items",
+        method = "midas.item.searchbynameandfoldername"
+        data = self._call(
+            method, {"name": name, "folderName": folder_name, "token": token}, repeatable=True
         )
+        return _member(data, "items", method, list)
 
     def create_link(
         self, token: str, folder_id: Union[int, str], url: str, **kwargs: Any
@@ -784,14 +937,16 @@ class CoreDriver(BaseDriver):
         """
         parameters: Dict[str, Any] = {"token": token, "folderid": folder_id, "url": url}
         _LINK_OPTIONS.apply("create_link", kwargs, parameters)
-        return self.request("midas.link.create", parameters)
+        return self._call("midas.link.create", parameters, repeatable=False)
 
     def search(self, search: str, token: Optional[str] = None) -> Dict[str, Any]:
         """Search names and descriptions (``midas.resource.search``).
 
         :returns: the whole answer; its ``results`` list holds the matches.
         """
-        return self.request("midas.resource.search", {"search": search, "token": token})
+        return self._call(
+            "midas.resource.search", {"search": search, "token": token}, repeatable=True
+        )
 
     # -- uploads ---------------------------------------------------------------
 
@@ -809,11 +964,13 @@ class CoreDriver(BaseDriver):
             returns an empty token: no upload is needed then.
         :returns: the upload token, or ``""``.
         """
-        return self._request_member(
-            "midas.upload.generatetoken",
+        method = "midas.upload.generatetoken"
+        data = self._call(
+            method,
             {"token": token, "itemid": item_id, "filename": filename, "checksum": checksum},
-            "token",
+            repeatable=False,
         )
+        return _member(data, "token", method, str)
 
     def get_upload_offset(self, upload_token: str) -> Optional[int]:
         """Return how many bytes the server holds for an upload token.
@@ -821,32 +978,53 @@ class CoreDriver(BaseDriver):
         Addition to the original API (``midas.upload.getoffset``), used to
         resume an interrupted upload.
 
-        :returns: the byte count, or ``None`` for an unknown or used token.
+        :returns: the byte count, or ``None`` when the server does not know it
+            (an unknown or used token: the server answers an empty offset).
+        :raises pydas.exceptions.MalformedResponse: an offset that is not a
+            non-negative whole number (``"-5"``, ``"12 kB"``...).
         """
-        data = self.request("midas.upload.getoffset", {"uploadtoken": upload_token})
-        offset = data.get("offset", "") if isinstance(data, dict) else ""
-        if offset in ("", None):
-            return None
-        try:
-            return int(offset)
-        except (TypeError, ValueError):
-            raise exceptions.ParseError(
-                f"midas.upload.getoffset: unexpected offset {offset!r}",
-                method="midas.upload.getoffset",
-            ) from None
+        return _offset(
+            self._call("midas.upload.getoffset", {"uploadtoken": upload_token}, repeatable=True)
+        )
 
     def perform_upload(self, upload_token: str, filename: str, **kwargs: Any) -> Dict[str, Any]:
-        """Send a file for an upload token (``midas.upload.perform``, streamed PUT).
+        """Send a file for an upload token (``midas.upload.perform``).
 
         By default the file is added to the item's head revision
         (``revision=head``); ``create_additional_revision=True`` makes a new
         revision instead.
 
+        In the default ``stream`` mode the file is the raw body of a ``PUT``,
+        streamed from disk, with the parameters in the query string; the
+        server appends what it receives to the token's temporary file, so an
+        interrupted upload continues with ``offset`` (see
+        :meth:`get_upload_offset`).
+
+        In ``multipart`` mode the request is a ``multipart/form-data``
+        ``POST``: every parameter is a form field (none is in the URL), and
+        the file, streamed from disk, is a part named ``file`` announced as
+        ``filename``, plus an ordinary field ``file`` (the server requires
+        both). This is the way to store a 1-byte file holding ``0``, which the
+        server's stream mode cannot receive. What Midas 3.4.2 does with it
+        (checked on the real server):
+
+        * the bitstream is named after the file part, of which PHP keeps only
+          what follows the last ``/`` or ``\\``;
+        * ``revision`` works as in stream mode; ``length`` must be sent but is
+          not checked; the server computes the checksum itself;
+        * the upload token is not used up: its temporary file is left as it
+          was (``getoffset`` still answers its size) and the token can be
+          used again; in fact the server reads only the user and item ids in
+          it, so even a used token works (and so would a made-up one: a
+          server defect);
+        * PHP's ``upload_max_filesize`` and ``post_max_size`` limit the size
+          (2 MiB and 8 MiB in PHP's default configuration); a larger part may
+          be dropped by PHP, so check the stored size.
+
         :param upload_token: from :meth:`generate_upload_token`.
         :param filename: the name the bitstream gets; also the local path
             unless ``filepath`` is given.
-        :param mode: (optional) only ``'stream'`` works; ``'multipart'``
-            raises :class:`ValueError` (it needs a form upload pydas does not do).
+        :param mode: (optional) ``'stream'`` (the default) or ``'multipart'``.
         :param folder_id: (optional) sent as ``folderid`` (the server ignores it).
         :param item_id: (optional) sent as ``itemid`` (the server ignores it).
         :param revision: (optional) ``'head'`` or a revision number.
@@ -855,25 +1033,40 @@ class CoreDriver(BaseDriver):
             ``revision=head``.
         :param changes: (optional) text stored as the revision's changes.
         :param offset: (optional) first byte to send, to resume an upload;
-            ``length`` still announces the whole file.
+            ``length`` still announces the whole file. Stream mode only.
         :param progress: (optional) called with the byte count of each piece sent.
         :returns: the item after the upload.
         :raises FileNotFoundError: if the local file does not exist (nothing sent).
+        :raises ValueError: for an unknown mode, or an ``offset`` in
+            multipart mode (nothing sent).
         """
         parameters: Dict[str, Any] = {"uploadtoken": upload_token, "filename": filename}
         if not kwargs.get("create_additional_revision"):
             parameters["revision"] = "head"
         _UPLOAD_OPTIONS.apply("perform_upload", kwargs, parameters)
-        mode = kwargs.get("mode")
-        if mode is not None and str(mode).lower() != "stream":
+        mode = str(kwargs.get("mode") or "stream").lower()
+        if mode not in ("stream", "multipart"):
             raise ValueError(
-                f"perform_upload: mode {mode!r} is not supported; only 'stream' uploads work"
+                f"perform_upload: unknown mode {kwargs['mode']!r}; use 'stream' or 'multipart'"
             )
+        if "mode" in parameters:
+            parameters["mode"] = mode
         path = kwargs.get("filepath") or filename
         parameters["length"] = _check_file(path)
         offset = kwargs.get("offset") or 0
-        return self._put_file(
-            "midas.upload.perform", parameters, path, offset, kwargs.get("progress")
+        progress = kwargs.get("progress")
+        if mode == "stream":
+            return self._put_file("midas.upload.perform", parameters, path, offset, progress)
+        if offset:
+            raise ValueError("perform_upload: a multipart upload cannot resume; offset must be 0")
+        parameters["file"] = filename
+        return self._transport.post_multipart(
+            "midas.upload.perform",
+            self._present(parameters),
+            path,
+            file_field="file",
+            file_name=filename,
+            progress=progress,
         )
 
 
@@ -892,7 +1085,7 @@ class BatchmakeDriver(BaseDriver):
         :param dagmanoutfilename: sent as ``outfilename``.
         :returns: the created DAG record.
         """
-        return self.request(
+        return self._call(
             "midas.batchmake.add.condor.dag",
             {
                 "token": token,
@@ -900,6 +1093,7 @@ class BatchmakeDriver(BaseDriver):
                 "dagfilename": dagfilename,
                 "outfilename": dagmanoutfilename,
             },
+            repeatable=False,
         )
 
     def add_condor_job(
@@ -916,7 +1110,7 @@ class BatchmakeDriver(BaseDriver):
 
         :returns: the created job record.
         """
-        return self.request(
+        return self._call(
             "midas.batchmake.add.condor.job",
             {
                 "token": token,
@@ -927,6 +1121,7 @@ class BatchmakeDriver(BaseDriver):
                 "logfilename": logfilename,
                 "postfilename": postfilename,
             },
+            repeatable=False,
         )
 
 
@@ -938,18 +1133,16 @@ class DicomextractorDriver(BaseDriver):
 
         :returns: the head revision record. The server sends it as JSON text
             inside ``data``; it is decoded here.
-        :raises pydas.exceptions.ParseError: if that text is not JSON.
+        :raises pydas.exceptions.MalformedResponse: if that text is not JSON.
         """
-        data = self.request("midas.dicomextractor.extract", {"token": token, "item": item_id})
+        method = "midas.dicomextractor.extract"
+        data = self._call(method, {"token": token, "item": item_id}, repeatable=True)
         if not isinstance(data, str):
             return data
         try:
             return json.loads(data)
         except ValueError:
-            raise exceptions.ParseError(
-                "midas.dicomextractor.extract: the returned revision is not JSON",
-                method="midas.dicomextractor.extract",
-            ) from None
+            raise _malformed(method, "the returned revision is not JSON") from None
 
 
 class MultiFactorAuthenticationDriver(BaseDriver):
@@ -962,9 +1155,9 @@ class MultiFactorAuthenticationDriver(BaseDriver):
         :param one_time_pass: the one-time password.
         :returns: the API token (``midas.mfa.otp.login``).
         """
-        return self._request_member(
-            "midas.mfa.otp.login", {"mfaTokenId": temp_token, "otp": one_time_pass}, "token"
-        )
+        method = "midas.mfa.otp.login"
+        data = self._call(method, {"mfaTokenId": temp_token, "otp": one_time_pass}, repeatable=True)
+        return _member(data, "token", method, str, allow_empty=False)
 
 
 class SolrDriver(BaseDriver):
@@ -977,8 +1170,10 @@ class SolrDriver(BaseDriver):
 
         :param limit: the largest number of results.
         """
-        return self.request(
-            "midas.solr.search.advanced", {"query": query, "token": token, "limit": limit}
+        return self._call(
+            "midas.solr.search.advanced",
+            {"query": query, "token": token, "limit": limit},
+            repeatable=True,
         )
 
 
@@ -997,9 +1192,10 @@ class ThumbnailCreatorDriver(BaseDriver):
         :param width: width in pixels; the aspect ratio is kept.
         :returns: the thumbnail record (``midas.thumbnailcreator.create.big.thumbnail``).
         """
-        return self.request(
+        return self._call(
             "midas.thumbnailcreator.create.big.thumbnail",
             {"token": token, "bitstreamId": bitstream_id, "itemId": item_id, "width": width},
+            repeatable=True,
         )
 
     def create_small_thumbnail(self, token: str, item_id: Union[int, str]) -> Dict[str, Any]:
@@ -1007,8 +1203,10 @@ class ThumbnailCreatorDriver(BaseDriver):
 
         :returns: the item with its new ``thumbnail_id``.
         """
-        return self.request(
-            "midas.thumbnailcreator.create.small.thumbnail", {"token": token, "itemId": item_id}
+        return self._call(
+            "midas.thumbnailcreator.create.small.thumbnail",
+            {"token": token, "itemId": item_id},
+            repeatable=True,
         )
 
 
@@ -1053,7 +1251,7 @@ class TrackerDriver(BaseDriver):
             "value": value,
         }
         _SCALAR_OPTIONS.apply("add_scalar_data", kwargs, parameters)
-        return self.request("midas.tracker.scalar.add", parameters)
+        return self._call("midas.tracker.scalar.add", parameters, repeatable=False)
 
     def upload_json_results(
         self,
@@ -1098,9 +1296,10 @@ class TrackerDriver(BaseDriver):
         self, token: str, item_id: Union[int, str], scalar_id: Union[int, str], label: str
     ) -> None:
         """Attach a result item to a scalar value (``midas.tracker.item.associate``)."""
-        self.request(
+        self._call(
             "midas.tracker.item.associate",
             {"token": token, "scalarIds": scalar_id, "itemId": item_id, "label": label},
+            repeatable=False,
         )
 
     def create_submission(self, token: str, **kwargs: Any) -> Dict[str, Any]:
@@ -1116,4 +1315,4 @@ class TrackerDriver(BaseDriver):
         """
         parameters: Dict[str, Any] = {"token": token}
         _SUBMISSION_OPTIONS.apply("create_submission", kwargs, parameters)
-        return self.request("midas.tracker.submission.create", parameters)
+        return self._call("midas.tracker.submission.create", parameters, repeatable=False)

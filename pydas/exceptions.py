@@ -2,12 +2,16 @@
 
 Every error pydas raises on purpose derives from :class:`PydasException`.
 The class names, bases and attributes of the original client are kept, so
-``except pydas.exceptions.InvalidPolicy`` in an old script still works; the
-classes added here fill the gaps of the old tree (every Midas error code now
-has a class of its own, and an unknown API method is no longer reported as an
-invalid token).
+``except pydas.exceptions.InvalidPolicy`` in an old script still works, and so
+do the standard and :mod:`requests` bases the old classes had:
+``except ValueError`` catches a :class:`ParseError` or an
+:class:`InvalidParameter`, ``except requests.exceptions.ConnectionError``
+catches a :class:`RequestError`. The classes added here fill the gaps of the
+old tree (every Midas error code has a class of its own, an unknown API method
+is no longer reported as an invalid token, a failed login says so).
 
-The hierarchy (Midas error codes and HTTP statuses in brackets)::
+The hierarchy (extra bases in parentheses, Midas error codes and HTTP statuses
+in brackets)::
 
     PydasException
     +-- NotLoggedIn                       a high-level function was called before login()
@@ -15,26 +19,36 @@ The hierarchy (Midas error codes and HTTP statuses in brackets)::
     +-- LocalInputError (ValueError)      local files that cannot be uploaded as they are
     +-- UnsafePathError                   a download would write outside its directory
     +-- TransferError                     a file could not be transferred intact
-    +-- RequestError                      the server could not be reached
-    |   +-- SSLVerificationFailed         TLS handshake / certificate failure
+    +-- RequestError (requests.exceptions.ConnectionError)
+    |   |                                 the request could not be completed
+    |   +-- SSLVerificationFailed (requests.exceptions.SSLError)
+    |   |                                 TLS handshake / certificate failure
+    |   +-- CannotConnect                 no connection: refused, unknown host, connect timeout
+    |   +-- TimedOut (requests.exceptions.Timeout)
+    |                                     no answer in time, whole-call deadline, stalled transfer
     +-- ResponseError                     the server answered, but not with success
-        +-- ParseError                    the answer is not a JSON envelope
+        +-- ParseError (ValueError)       the answer is not a JSON envelope
         |   +-- MalformedResponse         an envelope whose data has an unexpected shape
-        +-- HTTPError                     [other HTTP statuses >= 400; a redirected API call]
+        |   +-- NotAMidasServer           no Midas JSON web API at BASE/api/json
+        +-- ResponseTooLarge              an answer larger than the configured limit
+        +-- HTTPError (requests.exceptions.HTTPError)
+            |                             [other HTTP statuses >= 400; a redirected API call]
             +-- BadRequest                [HTTP 400]
             |   +-- InternalError         [-100, any HTTP 5xx]
             |   |   +-- DispatcherError   [-102, -103]
             |   |   +-- UploadStorageFailed [-142, -143, -144]
             |   |   +-- DatabaseError     [any code not listed here]
-            |   +-- InvalidParameter      [-150]
-            |   +-- InvalidPolicy         [-151]
+            |   +-- InvalidParameter (ValueError) [-150]
+            |   +-- InvalidPolicy (ValueError)    [-151]
             |   +-- UploadFailed          [-105]
             |   +-- UploadTokenGenerationFailed [-140]
             |   +-- ServerCheckFailed     [0]
+            |   +-- LoginFailed (InvalidParameter, ServerCheckFailed)
+            |   |                         wrong e-mail, password, API key or application
             |   +-- ModuleError           [-1]
             +-- Unauthorized              [HTTP 401]
-            |   +-- InvalidToken          [-101]
-            |   +-- InvalidUploadToken    [-141]
+            |   +-- InvalidToken (ValueError)       [-101]
+            |   +-- InvalidUploadToken (ValueError) [-141]
             +-- Forbidden                 [HTTP 403, tracker code 403]
             +-- NotFound                  [HTTP 404, -154, tracker code 404]
             |   +-- UnknownMethod         [-101 "Requested method ... does not exist"]
@@ -45,18 +59,25 @@ HTTP 200 and reports failures inside the envelope, so the HTTP-named classes
 above are in practice raised for Midas error codes. A real HTTP status of 400
 or more is only seen from the download endpoint, from a proxy, or when PHP
 crashes; pydas then raises the class of that status, and for 5xx statuses
-:class:`InternalError`.
+:class:`InternalError`. A 404, 405 or 501 status without an envelope, an HTML
+page, or JSON that is not an envelope means that no Midas API answers at the
+address at all: :class:`NotAMidasServer`.
 
 Every exception carries ``value`` (the message), ``method`` (the API method
 that failed, when known), ``code`` (the Midas error code as an ``int``, or the
 HTTP status for transport-level failures), ``request`` and ``response``
-(the :mod:`requests` objects, when there were any). Messages name the method
-and quote the server, e.g.
+(the :mod:`requests` objects, when there were any; as in :mod:`requests`,
+``request`` defaults to ``response.request``). Messages name the method and
+quote the server, e.g.
 ``midas.folder.get failed (code -151): This folder doesn't exist or you don't
 have the permissions.`` They never contain passwords, API keys or tokens.
+:func:`with_context` re-raises an error with more words and all of these
+attributes.
 """
 
-from typing import Any, Dict, Optional, Type
+from typing import Any, Dict, Optional, Type, TypeVar, overload
+
+import requests
 
 __all__ = [
     "PydasException",
@@ -67,9 +88,13 @@ __all__ = [
     "TransferError",
     "RequestError",
     "SSLVerificationFailed",
+    "CannotConnect",
+    "TimedOut",
     "ResponseError",
     "ParseError",
     "MalformedResponse",
+    "NotAMidasServer",
+    "ResponseTooLarge",
     "HTTPError",
     "BadRequest",
     "InternalError",
@@ -81,6 +106,7 @@ __all__ = [
     "UploadFailed",
     "UploadTokenGenerationFailed",
     "ServerCheckFailed",
+    "LoginFailed",
     "ModuleError",
     "Unauthorized",
     "InvalidToken",
@@ -96,7 +122,11 @@ __all__ = [
     "exception_for",
     "exception_for_status",
     "get_exception_from_status_and_error_codes",
+    "with_context",
 ]
+
+_E = TypeVar("_E", bound="PydasException")
+_F = TypeVar("_F", bound="PydasException")
 
 
 class PydasException(Exception):
@@ -105,7 +135,8 @@ class PydasException(Exception):
     :param value: the human-readable message.
     :param method: the Midas API method that failed, if any.
     :param code: the Midas error code (``int``), or an HTTP status.
-    :param request: the :class:`requests.PreparedRequest` that was sent, if any.
+    :param request: the :class:`requests.PreparedRequest` that was sent, if
+        any; by default the request of ``response``.
     :param response: the :class:`requests.Response` received, if any.
     """
 
@@ -114,11 +145,13 @@ class PydasException(Exception):
         value: str = "",
         *,
         method: Optional[str] = None,
-        code: Optional[int] = None,
+        code: Any = None,
         request: Any = None,
         response: Any = None,
     ) -> None:
         super().__init__(value)
+        if request is None and response is not None:
+            request = getattr(response, "request", None)
         self.value = value
         self.method = method
         self.code = code
@@ -156,19 +189,36 @@ class TransferError(PydasException):
     """A file could not be transferred intact after every allowed attempt."""
 
 
-class RequestError(PydasException):
+class RequestError(PydasException, requests.exceptions.ConnectionError):
     """The request could not be completed: connection refused, timeout, cut."""
 
 
-class SSLVerificationFailed(RequestError):
+class SSLVerificationFailed(RequestError, requests.exceptions.SSLError):
     """The TLS connection failed, usually because the certificate is not trusted."""
+
+
+class CannotConnect(RequestError):
+    """No connection to the server could be opened; nothing was sent.
+
+    The message says why in words: the connection was refused, the host name
+    is unknown, or connecting took longer than the connect timeout.
+    """
+
+
+class TimedOut(RequestError, requests.exceptions.Timeout):
+    """The server did not answer in time.
+
+    Raised when no byte arrived for the read timeout, when a call took longer
+    than its whole-call deadline (``Timeout.total``), or when a streamed
+    upload or download made no progress for ``Timeout.stall`` seconds.
+    """
 
 
 class ResponseError(PydasException):
     """The server answered, but not with a successful result."""
 
 
-class ParseError(ResponseError):
+class ParseError(ResponseError, ValueError):
     """The answer is not a Midas JSON envelope (HTML error page, truncated body...)."""
 
 
@@ -182,7 +232,26 @@ class MalformedResponse(ParseError):
     """
 
 
-class HTTPError(ResponseError):
+class NotAMidasServer(ParseError):
+    """No Midas JSON web API answers at the server URL.
+
+    Raised when ``BASE/api/json`` answers with an HTML page, with HTTP 404,
+    405 or 501 and no envelope, or with JSON that is not a Midas envelope: the
+    URL points to another kind of server, or misses the path of the Midas
+    installation.
+    """
+
+
+class ResponseTooLarge(ResponseError):
+    """The answer to an ordinary call is larger than the configured limit.
+
+    The limit (``max_answer_size`` of the communicator or driver, 64 MiB by
+    default) keeps a broken or hostile server from filling the memory;
+    downloads are streamed and have no such limit.
+    """
+
+
+class HTTPError(ResponseError, requests.exceptions.HTTPError):
     """An error reported either by an HTTP status or by a Midas error code."""
 
 
@@ -206,11 +275,11 @@ class DatabaseError(InternalError):
     """A code that Midas does not define itself; these come from the database driver."""
 
 
-class InvalidParameter(BadRequest):
+class InvalidParameter(BadRequest, ValueError):
     """Midas code -150: a parameter is missing or has a bad value."""
 
 
-class InvalidPolicy(BadRequest):
+class InvalidPolicy(BadRequest, ValueError):
     """Midas code -151: no permission, or the object does not exist."""
 
 
@@ -225,8 +294,21 @@ class UploadTokenGenerationFailed(BadRequest):
 class ServerCheckFailed(BadRequest):
     """Midas code 0: a server-side check failed without a specific code.
 
-    Raised for example by a login with a wrong API key (the server then sends
-    an empty message), a duplicate community name or an empty name.
+    Raised for example by a duplicate community name or an empty name (a
+    login with a wrong API key raises :class:`LoginFailed`, a subclass).
+    """
+
+
+class LoginFailed(InvalidParameter, ServerCheckFailed):
+    """The server refused the credentials of a login.
+
+    Raised for a wrong password or an unknown e-mail address
+    (``midas.user.apikey.default``, code -150 "Login failed"), for a wrong
+    API key or application name (``midas.login``, code 0 without a message)
+    and for an unknown e-mail address (``midas.login``, code -150 "Unable to
+    authenticate"). Its bases are the classes raised for these answers before,
+    so existing ``except`` clauses still catch it. The message reads
+    ``login failed for EMAIL at URL: ...`` and never contains the secret.
     """
 
 
@@ -238,11 +320,11 @@ class Unauthorized(HTTPError):
     """HTTP 401; base of the token errors."""
 
 
-class InvalidToken(Unauthorized):
+class InvalidToken(Unauthorized, ValueError):
     """Midas code -101: the API token is unknown or expired."""
 
 
-class InvalidUploadToken(Unauthorized):
+class InvalidUploadToken(Unauthorized, ValueError):
     """Midas code -141: the upload token is unknown or already used."""
 
 
@@ -401,3 +483,59 @@ def get_exception_from_status_and_error_codes(
     if error_code is not None:
         return exception_for(error_code, value)
     return exception_for_status(status_code, value)
+
+
+@overload
+def with_context(
+    error: _E, context: Optional[str] = ..., *, message: Optional[str] = ..., cls: None = ...
+) -> _E: ...
+
+
+@overload
+def with_context(
+    error: PydasException,
+    context: Optional[str] = ...,
+    *,
+    message: Optional[str] = ...,
+    cls: Type[_F],
+) -> _F: ...
+
+
+def with_context(
+    error: PydasException,
+    context: Optional[str] = None,
+    *,
+    message: Optional[str] = None,
+    cls: Optional[Type[PydasException]] = None,
+) -> PydasException:
+    """Return a copy of ``error`` with more words, to raise in its place.
+
+    The copy keeps the class (unless ``cls`` is given), ``method``, ``code``,
+    ``request``, ``response`` and any other attribute of the original, so
+    callers that catch the error by class or inspect it lose nothing::
+
+        except exceptions.InvalidPolicy as error:
+            raise exceptions.with_context(error, f"uploading into {path!r}") from error
+
+    :param error: the exception to copy.
+    :param context: words appended in parentheses to the message.
+    :param message: a message replacing the original one (``context`` is
+        still appended when given).
+    :param cls: a subclass of the error's class to raise instead (e.g.
+        :class:`LoginFailed` for an :class:`InvalidParameter`).
+    :returns: the new exception (not raised).
+    """
+    text = error.value if message is None else message
+    if context:
+        text = f"{text} ({context})"
+    new_cls = type(error) if cls is None else cls
+    copy = new_cls(
+        text,
+        method=error.method,
+        code=error.code,
+        request=error.request,
+        response=error.response,
+    )
+    for key, value in vars(error).items():
+        copy.__dict__.setdefault(key, value)  # extra attributes, e.g. a requests error's
+    return copy

@@ -12,6 +12,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from typing import Any, Deque, List, Optional, Tuple, Union
 
 from pydas.testing.answers import ApiError
@@ -139,6 +140,14 @@ class MidasServer:
             except OSError:
                 pass
         httpd.server_close()
+        # Handler threads are daemons that server_close() does not join: wait
+        # (bounded) until they have left, so none runs SQL on a closed database.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with httpd.connections_lock:
+                if not httpd.connections:
+                    break
+            time.sleep(0.005)
         self._httpd = None
         self._thread = None
         self._close_backend()

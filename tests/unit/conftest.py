@@ -2,7 +2,7 @@
 
 HTTP is mocked with :mod:`responses` (no request leaves the process). A few
 tests need real sockets (connection refused, a body cut short); they use
-:class:`_core_helpers.LocalServer`, bound to 127.0.0.1.
+:class:`support.local_server.LocalServer`, bound to 127.0.0.1.
 """
 
 import socket
@@ -10,7 +10,8 @@ import socket
 import pytest
 import requests
 import responses
-from _core_helpers import LocalServer, Recorder
+from support.local_server import LocalServer
+from support.wire import Recorder
 
 
 @pytest.fixture
@@ -46,14 +47,14 @@ def closed_port_url() -> str:
 
 @pytest.fixture
 def sent_kwargs(monkeypatch):
-    """The keyword arguments of the last ``requests.Session.request`` call."""
+    """The keyword arguments of the last ``requests.Session.send`` call."""
     seen = {}
-    original = requests.Session.request
+    original = requests.Session.send
 
     def spy(self, *args, **kwargs):
         seen.clear()
         seen.update(kwargs)
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(requests.Session, "request", spy)
+    monkeypatch.setattr(requests.Session, "send", spy)
     return seen

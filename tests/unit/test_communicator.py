@@ -1,12 +1,14 @@
-"""The Communicator: drivers, shared session, properties, attribute forwarding."""
+"""The Communicator: drivers, one shared transport, settings, attribute forwarding."""
+
+import math
 
 import pytest
 import requests
 import responses
-from _core_helpers import BASE, ENDPOINT, api_method, envelope, form_params
+from support.wire import BASE, ENDPOINT, api_method, envelope, form_params
 
 from pydas import drivers
-from pydas.core import DEFAULT_DRIVERS, Communicator
+from pydas.core import DEFAULT_DRIVERS, Communicator, RetryPolicy, Timeout
 
 T = "t" * 32
 
@@ -20,8 +22,8 @@ def test_default_drivers_share_one_session():
         drivers.MultiFactorAuthenticationDriver, drivers.SolrDriver,
         drivers.ThumbnailCreatorDriver, drivers.TrackerDriver,
     }
-    sessions = {id(driver._transport.session) for driver in communicator.drivers}
-    assert len(sessions) == 1
+    transports = {id(driver._transport) for driver in communicator.drivers}
+    assert len(transports) == 1
     adapter = communicator.drivers[0]._transport.session.get_adapter("https://x")
     assert adapter._pool_maxsize >= 16
 
@@ -151,7 +153,7 @@ def test_assigned_driver_settings_reach_every_driver(mocked, sent_kwargs):
     communicator = Communicator(BASE)
     communicator.timeout = (1.5, 7)
     communicator.auth = ("user", "pw")
-    assert all(driver.timeout == (1.5, 7) for driver in communicator.drivers)
+    assert all(driver.timeout == Timeout(connect=1.5, read=7) for driver in communicator.drivers)
     assert all(driver.auth == ("user", "pw") for driver in communicator.drivers)
     assert "timeout" not in vars(communicator) and "auth" not in vars(communicator)
     mocked.add(responses.POST, ENDPOINT, body=envelope({"version": "3"}))
@@ -167,7 +169,7 @@ def test_assigned_driver_settings_reach_every_driver(mocked, sent_kwargs):
 def test_timeout_and_custom_session_reach_the_drivers():
     session = RecordingSession()
     communicator = Communicator(BASE, timeout=5, session=session)
-    assert all(driver.timeout == 5 for driver in communicator.drivers)
+    assert all(driver.timeout == Timeout(5) for driver in communicator.drivers)
     assert all(driver._transport.session is session for driver in communicator.drivers)
     communicator.close()
     assert session.closed == 0  # the caller owns it
@@ -189,3 +191,77 @@ def test_repr_is_plain():
     communicator.set_auth(("user", "secret-password"))
     assert repr(communicator) == f"Communicator({BASE!r})"
     assert repr(communicator.drivers[0]) == f"CoreDriver({BASE!r})"
+
+
+def test_settings_live_once_in_the_shared_transport():
+    communicator = Communicator(BASE)
+    transport = communicator.drivers[0]._transport
+    communicator.timeout = 30
+    communicator.retry = policy = RetryPolicy(attempts=2)
+    communicator.verify_ssl_certificate = "/etc/ssl/ca.pem"
+    communicator.debug = True
+    communicator.max_answer_size = 1000
+    assert (transport.timeout, transport.retry, transport.verify, transport.debug) == (
+        Timeout(30), policy, "/etc/ssl/ca.pem", True)
+    assert transport.max_answer_size == 1000
+    # a driver of the communicator changes the one setting as well
+    communicator.drivers[4].timeout = 12
+    assert communicator.timeout == Timeout(12)
+    assert communicator.verify_ssl_certificate == "/etc/ssl/ca.pem"
+    assert type(communicator).__setattr__ is object.__setattr__
+
+
+def test_assigning_none_restores_the_default_timeout(mocked, sent_kwargs):
+    communicator = Communicator(BASE, timeout=(1, 2))
+    communicator.timeout = None
+    assert communicator.timeout == Timeout()
+    assert communicator.timeout.total == 310
+    mocked.add(responses.POST, ENDPOINT, body=envelope({"version": "3"}))
+    communicator.get_server_version()
+    assert sent_kwargs["timeout"] == (10.0, 300.0)
+
+
+@pytest.mark.parametrize(
+    "value, error",
+    [(0, ValueError), (-1, ValueError), (math.inf, ValueError), (math.nan, ValueError),
+     ((1, 0), ValueError), ((1, math.inf), ValueError), ("10", TypeError), (True, TypeError),
+     ((1, 2, 3), TypeError), ([1, 2], TypeError)],
+    ids=["zero", "negative", "inf", "nan", "pair-zero", "pair-inf", "text", "bool", "triple",
+         "list"],
+)
+def test_timeouts_that_mean_forever_or_nothing_are_refused(value, error):
+    communicator = Communicator(BASE, timeout=7)
+    with pytest.raises(error):
+        communicator.timeout = value
+    assert communicator.timeout == Timeout(7)
+    with pytest.raises(error):
+        drivers.CoreDriver(BASE, timeout=value)
+
+
+def test_old_timeout_forms_are_accepted_everywhere():
+    assert Communicator(BASE, timeout=(3, None)).timeout == Timeout(connect=3)
+    assert drivers.CoreDriver(BASE, timeout=4.5).timeout == Timeout(4.5)
+    driver = drivers.SolrDriver(BASE)
+    driver.timeout = (2, 9)
+    assert driver.timeout.as_requests() == (2.0, 9.0)
+    full = Timeout(connect=1, read=2, total=5, stall=60)
+    driver.timeout = full
+    assert driver.timeout is full
+
+
+def test_settings_reach_every_given_driver_once():
+    solr, core = drivers.SolrDriver("http://127.0.0.1:7/a"), drivers.CoreDriver("http://x")
+    communicator = Communicator(BASE, drivers=[solr, core])
+    communicator.timeout = 3
+    communicator.set_auth(("u", "p"))
+    assert solr.timeout == core.timeout == Timeout(3)
+    assert solr.auth == core.auth == ("u", "p")
+    assert solr.url == core.url == BASE
+    assert solr._transport is not core._transport
+
+
+def test_url_with_credentials_is_not_shown():
+    communicator = Communicator("http://user:s3cret@127.0.0.1:9/midas")
+    assert "s3cret" not in repr(communicator)
+    assert "s3cret" not in repr(communicator.drivers[0])
+    assert communicator.url == "http://user:s3cret@127.0.0.1:9/midas"

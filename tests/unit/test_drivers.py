@@ -11,9 +11,10 @@ import json
 
 import pytest
 import responses
-from _core_helpers import BASE, ENDPOINT, api_method, envelope, form_params
+from support.wire import BASE, ENDPOINT, api_method, envelope, form_params
 
 from pydas import drivers, exceptions
+from pydas.core import RetryPolicy
 
 T = "tok" * 10  # an API token
 ITEM = {"item_id": "7", "name": "a.txt"}
@@ -265,6 +266,43 @@ def test_driver_method(mocked, cls, call, method, sent, data, returned):
         assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
 
 
+# What pydas never repeated after a gateway error (the old UNREPEATABLE_METHODS
+# table): creations without a uuid (folders: nor reuseExisting), deletions, and
+# calls that add records. The drivers now declare this next to each call.
+NEVER_REPEATED = {
+    "midas.community.create", "midas.folder.create", "midas.item.create", "midas.link.create",
+    "midas.upload.generatetoken", "midas.folder.delete", "midas.item.delete",
+    "midas.tracker.scalar.add", "midas.tracker.item.associate",
+    "midas.tracker.submission.create", "midas.batchmake.add.condor.dag",
+    "midas.batchmake.add.condor.job",
+}
+
+
+def _repeatable(method, sent):
+    if method in {"midas.community.create", "midas.folder.create", "midas.item.create"}:
+        return bool(sent.get("uuid") or sent.get("reuseExisting"))
+    return method not in NEVER_REPEATED
+
+
+@pytest.mark.parametrize(
+    "cls, call, method, sent, data, returned",
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_each_method_declares_whether_it_may_be_repeated(
+        mocked, cls, call, method, sent, data, returned):
+    mocked.add(responses.POST, ENDPOINT, status=502, body="bad gateway")
+    mocked.add(responses.POST, ENDPOINT, body=envelope(data))
+    driver = cls(BASE, retry=RetryPolicy(sleep=lambda seconds: None))
+    if _repeatable(method, sent):
+        assert call(driver) == returned
+        assert len(mocked.calls) == 2
+    else:
+        with pytest.raises(exceptions.InternalError):
+            call(driver)
+        assert len(mocked.calls) == 1
+
+
 # The signatures of the reference documentation of pydas 0.3, written as there.
 REFERENCE_SIGNATURES = {
     drivers.BaseDriver: [
@@ -391,11 +429,14 @@ def test_login_with_a_wrong_key_says_so(mocked):
     mocked.add(responses.POST, ENDPOINT, body=envelope(None, stat="fail", code="0"))
     with pytest.raises(exceptions.ServerCheckFailed) as caught:
         drivers.BaseDriver(BASE).login_with_api_key("a@b.c", "KEY123", application="ci")
+    assert type(caught.value) is exceptions.LoginFailed
     assert str(caught.value) == (
-        "midas.login failed (code 0): wrong API key for 'a@b.c', "
-        "or no key for the application 'ci'")
+        f"login failed for a@b.c at {BASE}: wrong API key for 'a@b.c', or no key for the "
+        "application 'ci' (midas.login answered code 0)")
     assert caught.value.code == 0 and caught.value.response.status_code == 200
+    assert caught.value.method == "midas.login" and caught.value.request is not None
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    assert "KEY123" not in str(caught.value) + repr(caught.value)
 
 
 def test_login_decides_mfa_by_key_not_length(mocked):

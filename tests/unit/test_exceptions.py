@@ -1,10 +1,13 @@
 """The exception tree and the mapping of Midas codes and HTTP statuses to it."""
 
 import pytest
+import requests
 import responses
-from _core_helpers import BASE, ENDPOINT, failure
+from support.wire import BASE, ENDPOINT, failure
 
 from pydas import drivers, exceptions
+from pydas._transport import scrub
+from pydas.core import RetryPolicy
 from pydas.exceptions import (
     BadRequest,
     DatabaseError,
@@ -32,30 +35,102 @@ from pydas.exceptions import (
     UploadTokenGenerationFailed,
 )
 
-OLD_TREE = [
-    (RequestError, PydasException),
-    (SSLVerificationFailed, RequestError),
-    (ResponseError, PydasException),
-    (ParseError, ResponseError),
-    (HTTPError, ResponseError),
-    (BadRequest, HTTPError),
-    (InternalError, BadRequest),
-    (InvalidParameter, BadRequest),
-    (InvalidPolicy, BadRequest),
-    (UploadFailed, BadRequest),
-    (UploadTokenGenerationFailed, BadRequest),
-    (Unauthorized, HTTPError),
-    (InvalidToken, Unauthorized),
-    (InvalidUploadToken, Unauthorized),
-    (Forbidden, HTTPError),
-    (NotFound, HTTPError),
-    (MethodNotAllowed, HTTPError),
+# The bases of the classes of pydas 0.3, standard and requests bases included.
+OLD_BASES = [
+    (RequestError, (PydasException, requests.exceptions.ConnectionError)),
+    (SSLVerificationFailed, (RequestError, requests.exceptions.SSLError)),
+    (ResponseError, (PydasException,)),
+    (ParseError, (ResponseError, ValueError)),
+    (HTTPError, (ResponseError, requests.exceptions.HTTPError)),
+    (BadRequest, (HTTPError,)),
+    (InternalError, (BadRequest,)),
+    (InvalidParameter, (BadRequest, ValueError)),
+    (InvalidPolicy, (BadRequest, ValueError)),
+    (UploadFailed, (BadRequest,)),
+    (UploadTokenGenerationFailed, (BadRequest,)),
+    (Unauthorized, (HTTPError,)),
+    (InvalidToken, (Unauthorized, ValueError)),
+    (InvalidUploadToken, (Unauthorized, ValueError)),
+    (Forbidden, (HTTPError,)),
+    (NotFound, (HTTPError,)),
+    (MethodNotAllowed, (HTTPError,)),
 ]
 
 
-@pytest.mark.parametrize("child, parent", OLD_TREE, ids=[c.__name__ for c, _ in OLD_TREE])
-def test_old_tree_is_kept(child, parent):
-    assert child.__bases__ == (parent,)
+@pytest.mark.parametrize("child, bases", OLD_BASES, ids=[c.__name__ for c, _ in OLD_BASES])
+def test_old_bases_are_kept(child, bases):
+    assert child.__bases__ == bases
+
+
+@pytest.mark.parametrize(
+    "child, parents",
+    [(exceptions.LoginFailed, (InvalidParameter, ServerCheckFailed, ValueError)),
+     (exceptions.NotAMidasServer, (ParseError, ValueError)),
+     (exceptions.MalformedResponse, (ParseError, ValueError)),
+     (exceptions.CannotConnect, (RequestError, requests.exceptions.ConnectionError)),
+     (exceptions.TimedOut, (RequestError, requests.exceptions.Timeout)),
+     (exceptions.ResponseTooLarge, (ResponseError,))],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_new_classes_keep_the_bases_old_clauses_catch(child, parents):
+    assert all(issubclass(child, parent) for parent in parents)
+
+
+def test_every_exported_name_exists_and_every_class_is_exported():
+    exported = set(exceptions.__all__)
+    assert all(hasattr(exceptions, name) for name in exported)
+    classes = {name for name, value in vars(exceptions).items()
+               if isinstance(value, type) and issubclass(value, PydasException)}
+    assert classes <= exported
+    for name in classes:  # each class is drawn in the module docstring
+        assert f" {name}" in exceptions.__doc__
+
+
+def test_old_except_clauses_catch_real_failures(mocked, closed_port_url):
+    mocked.add(responses.POST, ENDPOINT, body=failure("-150", "Parameter id is not defined"))
+    with pytest.raises(ValueError):
+        drivers.CoreDriver(BASE).folder_get("t" * 32, 3)
+    mocked.add(responses.POST, ENDPOINT, body="<p>not json</p>")
+    with pytest.raises(ValueError):
+        drivers.CoreDriver(BASE).folder_get("t" * 32, 3)
+    mocked.add_passthru(closed_port_url)
+    driver = drivers.CoreDriver(closed_port_url, retry=RetryPolicy(attempts=1))
+    with pytest.raises(requests.exceptions.ConnectionError) as caught:
+        driver.get_server_version()
+    assert isinstance(caught.value, exceptions.CannotConnect)
+
+
+def test_request_is_taken_from_the_response_as_requests_does():
+    response = requests.Response()
+    response.request = requests.Request("POST", BASE).prepare()
+    error = exceptions.InternalError("boom", response=response)
+    assert error.request is response.request
+    assert exceptions.exception_for("-150", "x", response=response).request is response.request
+    assert exceptions.exception_for_status(502, "x", response=response).request is (
+        response.request)
+    # the requests base keeps its attributes too
+    assert isinstance(error, requests.exceptions.RequestException)
+    assert (error.response, error.request) == (response, response.request)
+
+
+def test_with_context_keeps_class_and_attributes():
+    response = requests.Response()
+    response.request = requests.Request("POST", BASE).prepare()
+    original = exceptions.exception_for(
+        "-151", "Invalid policy", method="midas.folder.create", response=response)
+    original.extra = "kept"
+    added = exceptions.with_context(original, "uploading into 'x'")
+    assert type(added) is InvalidPolicy
+    assert str(added) == (
+        "midas.folder.create failed (code -151): Invalid policy (uploading into 'x')")
+    assert (added.method, added.code, added.request, added.response, added.extra) == (
+        "midas.folder.create", -151, response.request, response, "kept")
+    replaced = exceptions.with_context(original, message="the destination exists")
+    assert str(replaced) == "the destination exists" and replaced.args == (str(replaced),)
+    login = exceptions.with_context(original, "why", message="login failed",
+                                    cls=exceptions.LoginFailed)
+    assert isinstance(login, InvalidPolicy) is False and type(login) is exceptions.LoginFailed
+    assert login.request is response.request
 
 
 # Every code of the wire reference (section 1.6), with a realistic message.
@@ -103,7 +178,8 @@ def test_every_code_maps_to_a_class(mocked, code, message, cls):
     except ValueError:
         assert error.code == code
     assert str(error).startswith(f"midas.folder.get failed (code {code}): ")
-    assert (message or "no message") in str(error)
+    assert (scrub(message) or "no message") in str(error)
+    assert "1/2/abc" not in str(error)  # an upload token quoted by the server is masked
     assert error.value == str(error)
 
 

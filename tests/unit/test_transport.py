@@ -6,10 +6,11 @@ import pytest
 import requests
 import responses
 import urllib3
-from _core_helpers import BASE, ENDPOINT, answer, core, envelope, failure
+from support.local_server import answer
+from support.wire import BASE, ENDPOINT, core, envelope, failure
 
 from pydas import drivers, exceptions
-from pydas._transport import RetryPolicy, scrub, scrub_parameters
+from pydas._transport import RetryPolicy, Timeout, scrub, scrub_parameters
 
 TOKEN = "Tk9secretTOKENvalue0123456789abc"
 API_KEY = "ApiKEYsecret0123456789abcdefXYZ"
@@ -61,9 +62,8 @@ def test_excerpt_is_short(mocked):
 
 @pytest.mark.parametrize(
     "status, cls",
-    [(500, exceptions.InternalError), (404, exceptions.NotFound),
-     (403, exceptions.Forbidden), (401, exceptions.Unauthorized),
-     (400, exceptions.BadRequest), (405, exceptions.MethodNotAllowed),
+    [(500, exceptions.InternalError), (403, exceptions.Forbidden),
+     (401, exceptions.Unauthorized), (400, exceptions.BadRequest),
      (418, exceptions.HTTPError)],
 )
 def test_http_error_status_without_envelope(mocked, status, cls):
@@ -94,19 +94,20 @@ def _refused():
 
 
 @pytest.mark.parametrize(
-    "error",
+    "error, cls",
     [
-        requests.exceptions.ConnectionError("Connection aborted: RemoteDisconnected"),
-        requests.exceptions.ReadTimeout("read timed out"),
-        requests.exceptions.ChunkedEncodingError("broken"),
+        (requests.exceptions.ConnectionError("Connection aborted: RemoteDisconnected"),
+         exceptions.RequestError),
+        (requests.exceptions.ReadTimeout("read timed out"), exceptions.TimedOut),
+        (requests.exceptions.ChunkedEncodingError("broken"), exceptions.RequestError),
     ],
     ids=["reset", "read-timeout", "chunked"],
 )
-def test_failure_after_sending_is_not_retried(mocked, sleeps, error):
+def test_failure_after_sending_is_not_retried(mocked, sleeps, error, cls):
     mocked.add(responses.POST, ENDPOINT, body=error)
     with pytest.raises(exceptions.RequestError) as caught:
         core(sleeps).create_item(TOKEN, "a", 3)
-    assert type(caught.value) is exceptions.RequestError
+    assert type(caught.value) is cls
     assert caught.value.method == "midas.item.create"
     assert len(mocked.calls) == 1
     assert sleeps.waits == []
@@ -131,7 +132,9 @@ def test_real_tls_handshake_failure(local_server, sleeps):
 def test_real_connection_refused_is_retried_then_reported(closed_port_url, sleeps):
     with pytest.raises(exceptions.RequestError) as caught:
         core(sleeps, url=closed_port_url).get_server_version()
-    assert type(caught.value) is exceptions.RequestError
+    assert type(caught.value) is exceptions.CannotConnect
+    assert str(caught.value) == (
+        f"cannot connect to {closed_port_url} (connection refused) for midas.version")
     assert sleeps.waits == [0.5, 1.0, 2.0]
     assert caught.value.__cause__ is None
 
@@ -290,7 +293,7 @@ def test_scrub_helpers():
     assert scrub(f"a?token={TOKEN}&authToken=x&id=3") == "a?token=***&authToken=***&id=3"
     assert scrub("key is abc123 here", ("abc123",)) == "key is *** here"
     assert scrub_parameters({"token": TOKEN, "uploadtoken": "1/2/u", "apikey": "k", "id": 3}) == {
-        "token": "***", "uploadtoken": "1/2/u", "apikey": "***", "id": 3,
+        "token": "***", "uploadtoken": "***", "apikey": "***", "id": 3,
     }
 
 
@@ -360,9 +363,9 @@ def test_cookies_are_not_sent_back(local_server):
 
 
 def test_default_and_custom_timeouts():
-    assert drivers.CoreDriver(BASE).timeout == (10.0, 300.0)
+    assert drivers.CoreDriver(BASE).timeout == Timeout(connect=10, read=300, total=310)
     driver = drivers.CoreDriver(BASE, timeout=(1, 2))
-    assert driver.timeout == (1, 2)
+    assert driver.timeout.as_requests() == (1, 2)
 
 
 # -- redirects -----------------------------------------------------------------------------

@@ -6,19 +6,11 @@ import os
 import pytest
 import requests
 import responses
-from _core_helpers import (
-    BASE,
-    ENDPOINT,
-    answer,
-    core,
-    envelope,
-    failure,
-    form_params,
-    query_params,
-)
+from support.local_server import answer
+from support.wire import BASE, ENDPOINT, core, envelope, failure, form_params, query_params
 
 from pydas import _transport, drivers, exceptions
-from pydas._transport import CHUNK_SIZE
+from pydas._transport import CHUNK_SIZE, bodies
 
 TOKEN = "Tk9secretTOKENvalue0123456789abc"
 UPLOAD_TOKEN = "1/7/abcdefABCDEF0123456789"
@@ -119,9 +111,11 @@ def test_perform_upload_of_an_empty_file(mocked, tmp_path):
     assert reader.bodies == [b""]
 
 
-def test_multipart_mode_is_refused_before_sending(mocked, sample):
-    with pytest.raises(ValueError, match="multipart"):
-        core().perform_upload(UPLOAD_TOKEN, str(sample), mode="multipart")
+def test_unknown_mode_and_a_multipart_offset_are_refused_before_sending(mocked, sample):
+    with pytest.raises(ValueError, match="unknown mode 'chunks'"):
+        core().perform_upload(UPLOAD_TOKEN, str(sample), mode="chunks")
+    with pytest.raises(ValueError, match="cannot resume"):
+        core().perform_upload(UPLOAD_TOKEN, str(sample), mode="multipart", offset=5)
     assert len(mocked.calls) == 0
 
 
@@ -173,7 +167,7 @@ def test_large_sparse_upload_is_streamed_in_bounded_chunks(mocked, tmp_path, mon
     with open(big, "wb") as handle:
         handle.truncate(size)
     reads = []
-    monkeypatch.setattr(_transport, "open",
+    monkeypatch.setattr(bodies, "open",
                         lambda *args, **kw: ReadRecorder(open(*args, **kw), reads), raising=False)
     sent = []
 
@@ -588,3 +582,126 @@ def test_chunk_iterator_releases_the_connection_on_any_interruption():
     with pytest.raises(Interrupted):
         next(chunks)
     assert response.closed
+
+
+# -- multipart mode --------------------------------------------------------------------------
+
+
+def _form_parts(request):
+    """The parts of a multipart/form-data request: name -> (file name or None, bytes)."""
+    import email.parser
+    import email.policy
+
+    body = b"".join(bytes(piece) for piece in request.body)
+    head = f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    parts = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        key = name if part.get_filename() is None else f"{name} (file)"
+        parts[key] = (part.get_filename(), part.get_payload(decode=True))
+    return parts, body
+
+
+def test_multipart_upload_sends_a_form_and_nothing_in_the_url(mocked, sample):
+    seen = []
+
+    def consume(request):
+        seen.append(_form_parts(request))
+        return 200, {}, envelope(ITEM)
+
+    mocked.add_callback(responses.POST, ENDPOINT, callback=consume)
+    progress = []
+    returned = core().perform_upload(UPLOAD_TOKEN, "data.bin", filepath=str(sample),
+                                     mode="multipart", changes="c", progress=progress.append)
+    assert returned == ITEM
+    request = mocked.calls[0].request
+    assert request.method == "POST"
+    assert request.url == ENDPOINT + "?method=midas.upload.perform"
+    assert request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    (parts, body), = seen
+    assert int(request.headers["Content-Length"]) == len(body)
+    assert parts == {
+        "uploadtoken": (None, UPLOAD_TOKEN.encode()),
+        "filename": (None, b"data.bin"),
+        "revision": (None, b"head"),
+        "mode": (None, b"multipart"),
+        "changes": (None, b"c"),
+        "length": (None, b"10240"),
+        "file": (None, b"data.bin"),
+        "file (file)": ("data.bin", sample.read_bytes()),
+    }
+    assert sum(progress) == 10240
+
+
+def test_multipart_quotes_a_name_as_php_reads_it(mocked, sample):
+    mocked.add_callback(responses.POST, ENDPOINT,
+                        callback=lambda request: (200, {}, envelope(ITEM)))
+    core().perform_upload(UPLOAD_TOKEN, 'say "hi".bin', filepath=str(sample), mode="Multipart")
+    body = b"".join(bytes(piece) for piece in mocked.calls[0].request.body)
+    assert b'name="file"; filename="say \\"hi\\".bin"' in body
+    with pytest.raises(ValueError, match="line breaks"):
+        core().perform_upload(UPLOAD_TOKEN, "two\nlines", filepath=str(sample), mode="multipart")
+
+
+def test_multipart_is_resent_only_when_nothing_was_sent(mocked, sample, sleeps):
+    mocked.add(responses.POST, ENDPOINT, body=requests.exceptions.ConnectTimeout("no route"))
+    mocked.add(responses.POST, ENDPOINT, body=envelope(ITEM))
+    core(sleeps).perform_upload(UPLOAD_TOKEN, "a.bin", filepath=str(sample), mode="multipart")
+    assert len(mocked.calls) == 2
+    mocked.replace(responses.POST, ENDPOINT, status=503, body="busy")
+    with pytest.raises(exceptions.InternalError):
+        core(sleeps).perform_upload(UPLOAD_TOKEN, "a.bin", filepath=str(sample), mode="multipart")
+    assert len(mocked.calls) == 3
+
+
+def test_multipart_stores_a_file_holding_zero_that_stream_mode_cannot(midas_server, midas_user,
+                                                                       tmp_path):
+    zero = tmp_path / "zero.bin"
+    zero.write_bytes(b"0")
+    driver = drivers.CoreDriver(midas_server.url)
+    token = driver.login_with_api_key(midas_user.email, midas_user.api_key)
+    folder_id = driver.list_user_folders(token)[0]["folder_id"]
+    item_id = driver.create_item(token, "zero", folder_id)["item_id"]
+    upload_token = driver.generate_upload_token(token, item_id, "zero.bin")
+    with pytest.raises(exceptions.UploadFailed, match="0/1 bytes"):
+        driver.perform_upload(upload_token, "zero.bin", filepath=str(zero))
+    item = driver.perform_upload(upload_token, "zero.bin", filepath=str(zero), mode="multipart")
+    assert item["item_id"] == item_id
+    (bitstream,) = driver.item_get(token, item_id)["revisions"][-1]["bitstreams"]
+    assert (bitstream["name"], bitstream["sizebytes"], bitstream["checksum"]) == (
+        "zero.bin", "1", "cfcd208495d565ef66e7dff9f98764da")
+    # as on the real server, the upload token is not used up by a multipart upload
+    assert driver.get_upload_offset(upload_token) == 0
+
+
+# -- the raw values of a bitstream download redirect ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "location, followed",
+    [("/midas/download/?bitstream=9&offset=0&name=a b&c#d.bin&authToken=TOK",
+      "/midas/download/?bitstream=9&offset=0&name=a%20b%26c%23d.bin&authToken=TOK"),
+     ("/midas/download/?bitstream=9&offset=5&name=x+y.bin",
+      "/midas/download/?bitstream=9&offset=5&name=x%2By.bin"),
+     ("/midas/download/?bitstream=9&offset=0&name=caf\u00e9 50%.txt&authToken=T",
+      "/midas/download/?bitstream=9&offset=0&name=caf%C3%A9%2050%25.txt&authToken=T"),
+     ("/midas/download/?bitstream=9&offset=0&name=a%20b.bin&authToken=T",
+      "/midas/download/?bitstream=9&offset=0&name=a%20b.bin&authToken=T"),
+     ("/midas/download/?items=7,2&authToken=T", "/midas/download/?items=7,2&authToken=T")],
+    ids=["space-amp-hash", "plus", "non-ascii-percent", "already-encoded", "item"],
+)
+def test_raw_values_of_a_bitstream_redirect_are_encoded(location, followed):
+    assert _transport.downloads.repair_bitstream_redirect(location) == followed
+
+
+def test_a_bitstream_with_an_awkward_name_is_followed_whole(mocked):
+    raw = "/midas/download/?bitstream=9&offset=0&name=a b&c#d.bin&authToken=" + TOKEN
+    mocked.add(responses.GET, ENDPOINT, status=302,
+               headers={"Location": raw.encode("utf-8").decode("latin-1")})
+    mocked.add(responses.GET, DOWNLOAD, body=b"content", headers={
+        "Content-Disposition": 'attachment; filename="a b&c#d.bin"'})
+    name, chunks = core().download_bitstream(9, token=TOKEN)
+    assert (name, b"".join(chunks)) == ("a b&c#d.bin", b"content")
+    assert query_params(mocked.calls[1].request) == {
+        "bitstream": "9", "offset": "0", "name": "a b&c#d.bin", "authToken": TOKEN}
