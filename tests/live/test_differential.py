@@ -7,14 +7,13 @@ removed afterwards on the real server, which is shared.
 """
 
 import hashlib
-import os
 import struct
 import uuid
 import zlib
 from typing import Dict, Iterator
 
 import pytest
-from support.differential import Account, Side, compare, read_credentials
+from support.differential import Account, Side, compare
 
 from pydas.testing import MidasServer
 
@@ -41,7 +40,7 @@ def _emulator_side(server: MidasServer, live: Dict[str, str]) -> Side:
     """The emulator with the kit's accounts (same e-mails, passwords and names)."""
     accounts = {}
     for role in ("admin", "user", "otp"):
-        wanted = _account(live, role) if live else Account(f"{role}@example.com", "pw", "")
+        wanted = _account(live, role)
         first, last = _NAMES[role]
         record = server.create_user(wanted.email, wanted.password, first, last,
                                     admin=role == "admin")
@@ -582,27 +581,17 @@ def test_thumbnails_and_dicom_with_content(real, emulator, unique):
 
 # -- tracker (a kit server with MariaDB) -----------------------------------------------------
 
-#: Credentials of a kit server with the tracker module (``MIDAS_DB=mysql``), read at import
-#: time because tests/conftest.py scrubs ``PYDAS_*`` variables around each test.
-TRACKER_CREDENTIALS = read_credentials(os.environ.get("PYDAS_LIVE_TRACKER_CREDENTIALS", ""))
-
-
 @pytest.fixture
-def tracker_real() -> Iterator[Side]:
-    if TRACKER_CREDENTIALS is None:
-        pytest.skip("no real server with the tracker module configured "
-                    "(set PYDAS_LIVE_TRACKER_CREDENTIALS)")
-    side = Side("real", TRACKER_CREDENTIALS["MIDAS_URL"],
-                {role: _account(TRACKER_CREDENTIALS, role) for role in _KEYS})
+def tracker_real(tracker) -> Iterator[Side]:
+    side = Side("real", tracker["MIDAS_URL"], {role: _account(tracker, role) for role in _KEYS})
     yield side
     side.session.close()
 
 
 @pytest.fixture
-def tracker_emulator() -> Iterator[Side]:
-    credentials = TRACKER_CREDENTIALS or {}
+def tracker_emulator(tracker) -> Iterator[Side]:
     with MidasServer(modules=f"{KIT_MODULES},tracker") as server:
-        yield _emulator_side(server, credentials)
+        yield _emulator_side(server, tracker)
 
 
 def test_tracker(tracker_real, tracker_emulator, unique):

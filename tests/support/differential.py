@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-__all__ = ["Account", "Side", "compare", "read_credentials", "ID_KINDS"]
+__all__ = ["Account", "Side", "compare", "ID_KINDS"]
 
 #: Keys whose values are ids, and the kind each id belongs to.
 ID_KINDS = {
@@ -63,19 +63,6 @@ _ID_KEYED = {"groups": "group"}
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 _UUID = re.compile(r"^[0-9a-f]{32}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _DOWNLOAD_HEADERS = ("Content-Type", "Content-Disposition", "Content-Length")
-
-
-def read_credentials(path: str) -> Optional[Dict[str, str]]:
-    """Read a kit's ``credentials.env`` (``KEY=value`` lines); ``None`` without a path."""
-    if not path:
-        return None
-    values = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            key, equals, value = line.strip().partition("=")
-            if equals and not key.startswith("#"):
-                values[key.strip()] = value.strip()
-    return values
 
 
 @dataclass
