@@ -54,6 +54,7 @@ from typing import (
     Optional,
     Tuple,
     Type,
+    TypeVar,
     Union,
     overload,
 )
@@ -197,6 +198,41 @@ def _kind_of(value: Any) -> str:
 
 def _malformed(method: str, what: str) -> exceptions.MalformedResponse:
     return exceptions.MalformedResponse(f"{method}: {what}", method=method)
+
+
+#: The kind of value a driver method returns.
+T = TypeVar("T")
+
+
+def _expect(data: Any, kind: Type[T], method: str) -> T:
+    """Return the envelope's ``data`` after checking it is of the kind the method returns.
+
+    :raises pydas.exceptions.MalformedResponse: naming the method and the kind
+        of data received (never the data itself: it may hold a secret).
+    """
+    if isinstance(data, bool) or not isinstance(data, kind):
+        raise _malformed(method, f"the answer is {_kind_of(data)}, not {_KIND_NAMES[kind]}")
+    return data
+
+
+_KIND_NAMES: Dict[Any, str] = {dict: "an object", list: "a list", str: "a string"}
+
+
+@overload
+def _member(
+    data: Any, key: str, method: str, kind: Type[T], *, allow_empty: bool = True
+) -> T: ...
+
+
+@overload
+def _member(
+    data: Any,
+    key: str,
+    method: str,
+    kind: Tuple[Type[Any], ...],
+    *,
+    allow_empty: bool = True,
+) -> Any: ...
 
 
 def _member(
@@ -426,11 +462,35 @@ class BaseDriver:
             return self._transport.put_stream(method, present, file_payload)
         return self._transport.call(method, present, repeatable=False)
 
+    @overload
     def _call(
         self, method: str, parameters: Optional[Mapping[str, Any]] = None, *, repeatable: bool
+    ) -> Any: ...
+
+    @overload
+    def _call(
+        self,
+        method: str,
+        parameters: Optional[Mapping[str, Any]] = None,
+        *,
+        repeatable: bool,
+        returns: Type[T],
+    ) -> T: ...
+
+    def _call(
+        self,
+        method: str,
+        parameters: Optional[Mapping[str, Any]] = None,
+        *,
+        repeatable: bool,
+        returns: Optional[Type[Any]] = None,
     ) -> Any:
-        """POST ``method``; ``repeatable`` says whether it may reach the server twice."""
-        return self._transport.call(method, self._present(parameters), repeatable=repeatable)
+        """POST ``method``; ``repeatable`` says whether it may reach the server twice.
+
+        With ``returns``, the answer's data must be of that kind (see :func:`_expect`).
+        """
+        data = self._transport.call(method, self._present(parameters), repeatable=repeatable)
+        return data if returns is None else _expect(data, returns, method)
 
     def _put_file(
         self,
@@ -534,7 +594,7 @@ class CoreDriver(BaseDriver):
             ``modules`` and ``resources`` (the old client returned only the
             version).
         """
-        return self._call("midas.info", repeatable=True)
+        return self._call("midas.info", repeatable=True, returns=dict)
 
     def list_modules(self) -> List[str]:
         """Return the names of the modules enabled on the server (``midas.modules.list``)."""
@@ -549,7 +609,7 @@ class CoreDriver(BaseDriver):
         :param token: an API token (without one the server returns ``[]``).
         :returns: folder dictionaries sorted by name (``midas.user.folders``).
         """
-        return self._call("midas.user.folders", {"token": token}, repeatable=True)
+        return self._call("midas.user.folders", {"token": token}, repeatable=True, returns=list)
 
     def get_default_api_key(self, email: str, password: str) -> str:
         """Return the ``Default`` API key of an account (``midas.user.apikey.default``).
@@ -582,7 +642,7 @@ class CoreDriver(BaseDriver):
 
         :param limit: the largest number of users returned.
         """
-        return self._call("midas.user.list", {"limit": limit}, repeatable=True)
+        return self._call("midas.user.list", {"limit": limit}, repeatable=True, returns=list)
 
     def get_user_by_name(self, firstname: str, lastname: str) -> Any:
         """Return the user with this first and last name (``midas.user.get``).
@@ -624,11 +684,13 @@ class CoreDriver(BaseDriver):
         _COMMUNITY_OPTIONS.apply("create_community", kwargs, parameters)
         return self._call(
             "midas.community.create", parameters, repeatable=_lands_on_the_same_object(parameters)
-        )
+        , returns=dict)
 
     def get_community_by_name(self, name: str, token: Optional[str] = None) -> Dict[str, Any]:
         """Return the community with this exact name (``midas.community.get``)."""
-        return self._call("midas.community.get", {"name": name, "token": token}, repeatable=True)
+        return self._call(
+            "midas.community.get", {"name": name, "token": token}, repeatable=True, returns=dict
+        )
 
     def get_community_by_id(
         self, community_id: Union[int, str], token: Optional[str] = None
@@ -636,7 +698,7 @@ class CoreDriver(BaseDriver):
         """Return the community with this id (``midas.community.get``)."""
         return self._call(
             "midas.community.get", {"id": community_id, "token": token}, repeatable=True
-        )
+        , returns=dict)
 
     def get_community_children(
         self, community_id: Union[int, str], token: Optional[str] = None
@@ -647,11 +709,11 @@ class CoreDriver(BaseDriver):
         """
         return self._call(
             "midas.community.children", {"id": community_id, "token": token}, repeatable=True
-        )
+        , returns=dict)
 
     def list_communities(self, token: Optional[str] = None) -> List[Dict[str, Any]]:
         """Return the communities visible to the caller (``midas.community.list``)."""
-        return self._call("midas.community.list", {"token": token}, repeatable=True)
+        return self._call("midas.community.list", {"token": token}, repeatable=True, returns=list)
 
     # -- folders -------------------------------------------------------------
 
@@ -677,11 +739,13 @@ class CoreDriver(BaseDriver):
         _FOLDER_OPTIONS.apply("create_folder", kwargs, parameters)
         return self._call(
             "midas.folder.create", parameters, repeatable=_lands_on_the_same_object(parameters)
-        )
+        , returns=dict)
 
     def folder_get(self, token: Optional[str], folder_id: Union[int, str]) -> Dict[str, Any]:
         """Return a folder and its ``parent`` (``midas.folder.get``)."""
-        return self._call("midas.folder.get", {"token": token, "id": folder_id}, repeatable=True)
+        return self._call(
+            "midas.folder.get", {"token": token, "id": folder_id}, repeatable=True, returns=dict
+        )
 
     def folder_children(
         self, token: Optional[str], folder_id: Union[int, str]
@@ -692,7 +756,7 @@ class CoreDriver(BaseDriver):
         """
         return self._call(
             "midas.folder.children", {"token": token, "id": folder_id}, repeatable=True
-        )
+        , returns=dict)
 
     def delete_folder(self, token: str, folder_id: Union[int, str]) -> Any:
         """Delete a folder and everything under it (``midas.folder.delete``)."""
@@ -711,6 +775,7 @@ class CoreDriver(BaseDriver):
             "midas.folder.move",
             {"token": token, "id": folder_id, "dstfolderid": dest_folder_id},
             repeatable=True,
+            returns=dict,
         )
 
     # -- items -----------------------------------------------------------------
@@ -732,11 +797,13 @@ class CoreDriver(BaseDriver):
         _ITEM_OPTIONS.apply("create_item", kwargs, parameters)
         return self._call(
             "midas.item.create", parameters, repeatable=_lands_on_the_same_object(parameters)
-        )
+        , returns=dict)
 
     def item_get(self, token: Optional[str], item_id: Union[int, str]) -> Dict[str, Any]:
         """Return an item with its revisions and bitstreams (``midas.item.get``)."""
-        return self._call("midas.item.get", {"token": token, "id": item_id}, repeatable=True)
+        return self._call(
+            "midas.item.get", {"token": token, "id": item_id}, repeatable=True, returns=dict
+        )
 
     @overload
     def download_item(
@@ -850,6 +917,7 @@ class CoreDriver(BaseDriver):
             "midas.item.getmetadata",
             {"id": item_id, "token": token, "revision": revision},
             repeatable=True,
+            returns=list,
         )
 
     def set_item_metadata(
@@ -882,6 +950,7 @@ class CoreDriver(BaseDriver):
             "midas.item.share",
             {"token": token, "id": item_id, "dstfolderid": dest_folder_id},
             repeatable=True,
+            returns=dict,
         )
 
     def move_item(
@@ -901,6 +970,7 @@ class CoreDriver(BaseDriver):
                 "dstfolderid": dest_folder_id,
             },
             repeatable=True,
+            returns=dict,
         )
 
     def search_item_by_name(self, name: str, token: Optional[str] = None) -> List[Dict[str, Any]]:
@@ -941,7 +1011,7 @@ class CoreDriver(BaseDriver):
         """
         parameters: Dict[str, Any] = {"token": token, "folderid": folder_id, "url": url}
         _LINK_OPTIONS.apply("create_link", kwargs, parameters)
-        return self._call("midas.link.create", parameters, repeatable=False)
+        return self._call("midas.link.create", parameters, repeatable=False, returns=dict)
 
     def search(self, search: str, token: Optional[str] = None) -> Dict[str, Any]:
         """Search names and descriptions (``midas.resource.search``).
@@ -950,7 +1020,7 @@ class CoreDriver(BaseDriver):
         """
         return self._call(
             "midas.resource.search", {"search": search, "token": token}, repeatable=True
-        )
+        , returns=dict)
 
     # -- uploads ---------------------------------------------------------------
 
@@ -1059,19 +1129,24 @@ class CoreDriver(BaseDriver):
         parameters["length"] = _check_file(path)
         offset = kwargs.get("offset") or 0
         progress = kwargs.get("progress")
+        method = "midas.upload.perform"
         if mode == "stream":
-            return self._put_file("midas.upload.perform", parameters, path, offset, progress)
-        if offset:
-            raise ValueError("perform_upload: a multipart upload cannot resume; offset must be 0")
-        parameters["file"] = filename
-        return self._transport.post_multipart(
-            "midas.upload.perform",
-            self._present(parameters),
-            path,
-            file_field="file",
-            file_name=filename,
-            progress=progress,
-        )
+            data = self._put_file(method, parameters, path, offset, progress)
+        else:
+            if offset:
+                raise ValueError(
+                    "perform_upload: a multipart upload cannot resume; offset must be 0"
+                )
+            parameters["file"] = filename
+            data = self._transport.post_multipart(
+                method,
+                self._present(parameters),
+                path,
+                file_field="file",
+                file_name=filename,
+                progress=progress,
+            )
+        return _expect(data, dict, method)
 
 
 class BatchmakeDriver(BaseDriver):
@@ -1098,6 +1173,7 @@ class BatchmakeDriver(BaseDriver):
                 "outfilename": dagmanoutfilename,
             },
             repeatable=False,
+            returns=dict,
         )
 
     def add_condor_job(
@@ -1126,6 +1202,7 @@ class BatchmakeDriver(BaseDriver):
                 "postfilename": postfilename,
             },
             repeatable=False,
+            returns=dict,
         )
 
 
@@ -1178,6 +1255,7 @@ class SolrDriver(BaseDriver):
             "midas.solr.search.advanced",
             {"query": query, "token": token, "limit": limit},
             repeatable=True,
+            returns=list,
         )
 
 
@@ -1200,6 +1278,7 @@ class ThumbnailCreatorDriver(BaseDriver):
             "midas.thumbnailcreator.create.big.thumbnail",
             {"token": token, "bitstreamId": bitstream_id, "itemId": item_id, "width": width},
             repeatable=True,
+            returns=dict,
         )
 
     def create_small_thumbnail(self, token: str, item_id: Union[int, str]) -> Dict[str, Any]:
@@ -1211,6 +1290,7 @@ class ThumbnailCreatorDriver(BaseDriver):
             "midas.thumbnailcreator.create.small.thumbnail",
             {"token": token, "itemId": item_id},
             repeatable=True,
+            returns=dict,
         )
 
 
@@ -1493,7 +1573,9 @@ class TrackerDriver(BaseDriver):
         }
         _SCALAR_OPTIONS.apply("add_scalar_data", kwargs, parameters)
         if self.tracker_api_version() == 1:
-            return self._call("midas.tracker.scalar.add", parameters, repeatable=False)
+            return self._call(
+                "midas.tracker.scalar.add", parameters, repeatable=False, returns=dict
+            )
         run = _Run(token, community_id, producer_display_name, producer_revision, submit_time)
         submission_uuid = self._submission_uuid_for(run, kwargs)
         return self._add_scalar_2(run, metric_name, value, submission_uuid, kwargs)
@@ -1542,7 +1624,8 @@ class TrackerDriver(BaseDriver):
         _RESULTS_OPTIONS.apply("upload_json_results", kwargs, parameters)
         _check_file(filepath)
         if self.tracker_api_version() == 1:
-            return self._put_file("midas.tracker.results.upload.json", parameters, filepath)
+            method = "midas.tracker.results.upload.json"
+            return _expect(self._put_file(method, parameters, filepath), list, method)
         results = _json_results(filepath, kwargs.get("parent_keys"))
         if not results:
             return []
