@@ -208,7 +208,7 @@ class _Upload:
 
     def perform_arguments(self) -> Dict[str, Any]:
         where: Dict[str, Any] = ({"revision": self.revision} if self.revision is not None
-                       else {"create_additional_revision": self.new_revision})
+                                 else {"create_additional_revision": self.new_revision})
         if self.multipart:
             where["mode"] = "multipart"
         return where
