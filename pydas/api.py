@@ -182,11 +182,13 @@ def _token_from_api_key(communicator: Any, email: str, api_key: str, application
     when the account has a second factor; the key of the answer decides (the
     old client guessed from the length of the string).
     """
-    answer = communicator.request_login(email, api_key, application)
+    # the communicator hands the calls to its driver, which checks the answers
+    answer: Dict[str, str] = communicator.request_login(email, api_key, application)
     if "token" in answer:
         return answer["token"]
     one_time_pass = getpass.getpass("One-Time Password: ")
-    return communicator.mfa_otp_login(answer["mfa_token_id"], one_time_pass)
+    token: str = communicator.mfa_otp_login(answer["mfa_token_id"], one_time_pass)
+    return token
 
 
 def renew_token() -> str:

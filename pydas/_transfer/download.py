@@ -108,7 +108,7 @@ class _Downloader:
             (child, self.place(path, repair_text(child["name"]), book))
             for child in children.folders
         ]
-        lookups: Iterable[concurrent.futures.Future] = (
+        lookups: Iterable[concurrent.futures.Future[Item]] = (
             self.runner.submit(self.remote.item, child["item_id"]) for child in children.items
         )
         if self.runner.parallel:

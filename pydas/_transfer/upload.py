@@ -109,7 +109,9 @@ class _Uploader:
             for callback in callbacks:
                 callback(self.communicator, self.remote.token, item_id)
 
-    def file_item(self, local: LocalFile, folder_id: Any, existing: Optional[Dict]) -> None:
+    def file_item(
+        self, local: LocalFile, folder_id: Any, existing: Optional[Dict[str, Any]]
+    ) -> None:
         if existing is None:
             item_id = self.create_item(local.name, folder_id)
             put_file(self.transfer, item_id, local, file_md5(local.path))
@@ -119,7 +121,7 @@ class _Uploader:
         self.item_done(item_id)
 
     def directory_item(
-        self, local: LocalDirectory, folder_id: Any, existing: Optional[Dict]
+        self, local: LocalDirectory, folder_id: Any, existing: Optional[Dict[str, Any]]
     ) -> None:
         self.reporter.status(f"Creating Item from {local.path}.")
         files = local.files

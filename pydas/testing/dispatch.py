@@ -8,7 +8,7 @@ with the core methods, then the second token as a module name.
 """
 
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Optional, Tuple, TypeVar
 
 from pydas.testing.answers import ApiError
 from pydas.testing.backend import Backend, Caller, Row
@@ -129,6 +129,9 @@ class ApiMethod:
         return f"midas.{self.name}".lower()
 
 
+#: A handler of an API method (called with the request's :class:`Context`).
+Handler = TypeVar("Handler", bound=Callable[["Context"], Any])
+
 _CORE: Dict[str, ApiMethod] = {}
 _MODULES: Dict[str, Dict[str, ApiMethod]] = {}
 
@@ -138,13 +141,13 @@ def _key(name: str) -> str:
 
 
 def _registrar(table: Dict[str, ApiMethod], name: str, module: Optional[str], session: str,
-               streams_body: bool, authenticates: bool) -> Callable:
+               streams_body: bool, authenticates: bool) -> Callable[[Handler], Handler]:
     if session not in SESSIONS:
         raise ValueError(f"session must be one of {SESSIONS}, got {session!r}")
     if streams_body and session != "own":
         raise ValueError("a method that streams its body opens its sessions itself")
 
-    def register(function: Callable[["Context"], Any]) -> Callable[["Context"], Any]:
+    def register(function: Handler) -> Handler:
         doc = (function.__doc__ or "").strip().splitlines()
         full = name if module is None else f"{module}.{name}"
         table[_key(name)] = ApiMethod(full, module, function, session, streams_body,
@@ -155,7 +158,7 @@ def _registrar(table: Dict[str, ApiMethod], name: str, module: Optional[str], se
 
 
 def core_method(name: str, session: str = "write", streams_body: bool = False,
-                authenticates: bool = True) -> Callable:
+                authenticates: bool = True) -> Callable[[Handler], Handler]:
     """Register a core API method under its dotted name (without ``midas.``).
 
     :param name: e.g. ``item.get``.
@@ -168,7 +171,8 @@ def core_method(name: str, session: str = "write", streams_body: bool = False,
 
 
 def module_method(module: str, name: str, session: str = "write", streams_body: bool = False,
-                  authenticates: bool = True, variant: Optional[str] = None) -> Callable:
+                  authenticates: bool = True, variant: Optional[str] = None
+                  ) -> Callable[[Handler], Handler]:
     """Register a module API method, e.g. ``module_method("tracker", "scalar.add")``.
 
     :param module: module name.

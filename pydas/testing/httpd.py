@@ -194,7 +194,7 @@ class _Dropped(Exception):
 class _Body:
     """The request body: ``Content-Length`` or chunked, with an optional cut-off."""
 
-    def __init__(self, rfile: Any, length: Optional[int], chunked: bool) -> None:
+    def __init__(self, rfile: io.BufferedIOBase, length: Optional[int], chunked: bool) -> None:
         self._rfile = rfile
         self._remaining = length or 0
         self._chunked = chunked

@@ -331,7 +331,7 @@ class Database:
             with self.read():
                 return self.one(sql, args)
         cursor = self._execute(sql, args)
-        row = cursor.fetchone()
+        row: Optional[Row] = cursor.fetchone()  # every connection's row_factory is Row
         cursor.close()
         return row
 

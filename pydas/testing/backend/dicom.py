@@ -81,7 +81,7 @@ _MAX_HEADER = 4 * 1024 * 1024
 
 def _with_pydicom(path: str) -> Optional[List[Tuple[str, str]]]:
     try:
-        import pydicom  # type: ignore[import-not-found]
+        import pydicom  # type: ignore[import-not-found,unused-ignore]  # optional; typed when installed
     except ImportError:
         return None
     try:
