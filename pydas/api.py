@@ -183,10 +183,13 @@ def _token_from_api_key(communicator: Any, email: str, api_key: str, application
     old client guessed from the length of the string).
     """
     answer = communicator.request_login(email, api_key, application)
+    token: str
     if "token" in answer:
-        return answer["token"]
-    one_time_pass = getpass.getpass("One-Time Password: ")
-    return communicator.mfa_otp_login(answer["mfa_token_id"], one_time_pass)
+        token = answer["token"]
+    else:
+        one_time_pass = getpass.getpass("One-Time Password: ")
+        token = communicator.mfa_otp_login(answer["mfa_token_id"], one_time_pass)
+    return token
 
 
 def renew_token() -> str:

@@ -86,7 +86,7 @@ class _Uploader:
                     child_listing = _Listing()
                 self.entries(entry.entries, child_id, child_listing)
 
-    def dry_folder(self, local: LocalDirectory, existing: Optional[Dict]) -> Any:
+    def dry_folder(self, local: LocalDirectory, existing: Optional[Dict[str, Any]]) -> Any:
         """What a real run would do with a directory; the id of the folder it would use."""
         if existing is None:
             self.reporter.status(f"Would create Folder from {local.path}")

@@ -380,3 +380,15 @@ def test_connection_options_reach_the_connection(server_env, tmp_path, capsys):
     assert driver.timeout == 12.5
     assert main(["whoami", "--no-verify"]) == 0
     assert pydas.session.communicator.drivers[0].verify_ssl_certificate is False
+
+
+def test_demo_refuses_a_scratch_name_that_exists_and_leaves_that_folder_alone(
+        server_env, tmp_path, capsys, monkeypatch):
+    user = server_env
+    _tree(tmp_path, {"pydas-demo-taken/keep.txt": b"keep me"})
+    assert main(["upload", str(tmp_path / "pydas-demo-taken"), "-q"]) == 0
+    monkeypatch.setattr("pydas.cli.demo._scratch_name", lambda: "pydas-demo-taken")
+    assert main(["demo", "--yes"]) == codes.CONFLICT
+    assert "already holds a folder named 'pydas-demo-taken'" in capsys.readouterr().err
+    taken = _folder(user, "pydas-demo-taken")
+    assert _names(user, taken) == ["keep.txt"]
