@@ -182,7 +182,8 @@ def _token_from_api_key(communicator: Any, email: str, api_key: str, application
     when the account has a second factor; the key of the answer decides (the
     old client guessed from the length of the string).
     """
-    answer = communicator.request_login(email, api_key, application)
+    # the communicator hands the calls to its driver, which checks the answers
+    answer: Dict[str, str] = communicator.request_login(email, api_key, application)
     token: str
     if "token" in answer:
         token = answer["token"]

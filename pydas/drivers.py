@@ -38,6 +38,10 @@ and ``return_item`` of :meth:`CoreDriver.download_item`.
 import errno
 import json
 import os
+import re
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import (
     Any,
     Callable,
@@ -50,6 +54,7 @@ from typing import (
     Optional,
     Tuple,
     Type,
+    TypeVar,
     Union,
     overload,
 )
@@ -193,6 +198,42 @@ def _kind_of(value: Any) -> str:
 
 def _malformed(method: str, what: str) -> exceptions.MalformedResponse:
     return exceptions.MalformedResponse(f"{method}: {what}", method=method)
+
+
+#: The kind of value a driver method returns.
+T = TypeVar("T")
+
+
+def _expect(data: Any, kind: Type[T], method: str) -> T:
+    """Return the envelope's ``data`` after checking it is of the kind the method returns.
+
+    :raises pydas.exceptions.MalformedResponse: naming the method and the kind
+        of data received (never the data itself: it may hold a secret).
+    """
+    if isinstance(data, bool) or not isinstance(data, kind):
+        raise _malformed(method, f"the answer is {_kind_of(data)}, not {_KIND_NAMES[kind]}")
+    checked: T = data  # of kind T, just checked (mypy < 2 does not narrow Any by a Type[T])
+    return checked
+
+
+_KIND_NAMES: Dict[Any, str] = {dict: "an object", list: "a list", str: "a string"}
+
+
+@overload
+def _member(
+    data: Any, key: str, method: str, kind: Type[T], *, allow_empty: bool = True
+) -> T: ...
+
+
+@overload
+def _member(
+    data: Any,
+    key: str,
+    method: str,
+    kind: Tuple[Type[Any], ...],
+    *,
+    allow_empty: bool = True,
+) -> Any: ...
 
 
 def _member(
@@ -422,11 +463,35 @@ class BaseDriver:
             return self._transport.put_stream(method, present, file_payload)
         return self._transport.call(method, present, repeatable=False)
 
+    @overload
     def _call(
         self, method: str, parameters: Optional[Mapping[str, Any]] = None, *, repeatable: bool
+    ) -> Any: ...
+
+    @overload
+    def _call(
+        self,
+        method: str,
+        parameters: Optional[Mapping[str, Any]] = None,
+        *,
+        repeatable: bool,
+        returns: Type[T],
+    ) -> T: ...
+
+    def _call(
+        self,
+        method: str,
+        parameters: Optional[Mapping[str, Any]] = None,
+        *,
+        repeatable: bool,
+        returns: Optional[Type[Any]] = None,
     ) -> Any:
-        """POST ``method``; ``repeatable`` says whether it may reach the server twice."""
-        return self._transport.call(method, self._present(parameters), repeatable=repeatable)
+        """POST ``method``; ``repeatable`` says whether it may reach the server twice.
+
+        With ``returns``, the answer's data must be of that kind (see :func:`_expect`).
+        """
+        data = self._transport.call(method, self._present(parameters), repeatable=repeatable)
+        return data if returns is None else _expect(data, returns, method)
 
     def _put_file(
         self,
@@ -530,7 +595,7 @@ class CoreDriver(BaseDriver):
             ``modules`` and ``resources`` (the old client returned only the
             version).
         """
-        return self._call("midas.info", repeatable=True)
+        return self._call("midas.info", repeatable=True, returns=dict)
 
     def list_modules(self) -> List[str]:
         """Return the names of the modules enabled on the server (``midas.modules.list``)."""
@@ -545,7 +610,7 @@ class CoreDriver(BaseDriver):
         :param token: an API token (without one the server returns ``[]``).
         :returns: folder dictionaries sorted by name (``midas.user.folders``).
         """
-        return self._call("midas.user.folders", {"token": token}, repeatable=True)
+        return self._call("midas.user.folders", {"token": token}, repeatable=True, returns=list)
 
     def get_default_api_key(self, email: str, password: str) -> str:
         """Return the ``Default`` API key of an account (``midas.user.apikey.default``).
@@ -578,7 +643,7 @@ class CoreDriver(BaseDriver):
 
         :param limit: the largest number of users returned.
         """
-        return self._call("midas.user.list", {"limit": limit}, repeatable=True)
+        return self._call("midas.user.list", {"limit": limit}, repeatable=True, returns=list)
 
     def get_user_by_name(self, firstname: str, lastname: str) -> Any:
         """Return the user with this first and last name (``midas.user.get``).
@@ -620,11 +685,13 @@ class CoreDriver(BaseDriver):
         _COMMUNITY_OPTIONS.apply("create_community", kwargs, parameters)
         return self._call(
             "midas.community.create", parameters, repeatable=_lands_on_the_same_object(parameters)
-        )
+        , returns=dict)
 
     def get_community_by_name(self, name: str, token: Optional[str] = None) -> Dict[str, Any]:
         """Return the community with this exact name (``midas.community.get``)."""
-        return self._call("midas.community.get", {"name": name, "token": token}, repeatable=True)
+        return self._call(
+            "midas.community.get", {"name": name, "token": token}, repeatable=True, returns=dict
+        )
 
     def get_community_by_id(
         self, community_id: Union[int, str], token: Optional[str] = None
@@ -632,7 +699,7 @@ class CoreDriver(BaseDriver):
         """Return the community with this id (``midas.community.get``)."""
         return self._call(
             "midas.community.get", {"id": community_id, "token": token}, repeatable=True
-        )
+        , returns=dict)
 
     def get_community_children(
         self, community_id: Union[int, str], token: Optional[str] = None
@@ -643,11 +710,11 @@ class CoreDriver(BaseDriver):
         """
         return self._call(
             "midas.community.children", {"id": community_id, "token": token}, repeatable=True
-        )
+        , returns=dict)
 
     def list_communities(self, token: Optional[str] = None) -> List[Dict[str, Any]]:
         """Return the communities visible to the caller (``midas.community.list``)."""
-        return self._call("midas.community.list", {"token": token}, repeatable=True)
+        return self._call("midas.community.list", {"token": token}, repeatable=True, returns=list)
 
     # -- folders -------------------------------------------------------------
 
@@ -673,11 +740,13 @@ class CoreDriver(BaseDriver):
         _FOLDER_OPTIONS.apply("create_folder", kwargs, parameters)
         return self._call(
             "midas.folder.create", parameters, repeatable=_lands_on_the_same_object(parameters)
-        )
+        , returns=dict)
 
     def folder_get(self, token: Optional[str], folder_id: Union[int, str]) -> Dict[str, Any]:
         """Return a folder and its ``parent`` (``midas.folder.get``)."""
-        return self._call("midas.folder.get", {"token": token, "id": folder_id}, repeatable=True)
+        return self._call(
+            "midas.folder.get", {"token": token, "id": folder_id}, repeatable=True, returns=dict
+        )
 
     def folder_children(
         self, token: Optional[str], folder_id: Union[int, str]
@@ -688,7 +757,7 @@ class CoreDriver(BaseDriver):
         """
         return self._call(
             "midas.folder.children", {"token": token, "id": folder_id}, repeatable=True
-        )
+        , returns=dict)
 
     def delete_folder(self, token: str, folder_id: Union[int, str]) -> Any:
         """Delete a folder and everything under it (``midas.folder.delete``)."""
@@ -707,6 +776,7 @@ class CoreDriver(BaseDriver):
             "midas.folder.move",
             {"token": token, "id": folder_id, "dstfolderid": dest_folder_id},
             repeatable=True,
+            returns=dict,
         )
 
     # -- items -----------------------------------------------------------------
@@ -728,11 +798,13 @@ class CoreDriver(BaseDriver):
         _ITEM_OPTIONS.apply("create_item", kwargs, parameters)
         return self._call(
             "midas.item.create", parameters, repeatable=_lands_on_the_same_object(parameters)
-        )
+        , returns=dict)
 
     def item_get(self, token: Optional[str], item_id: Union[int, str]) -> Dict[str, Any]:
         """Return an item with its revisions and bitstreams (``midas.item.get``)."""
-        return self._call("midas.item.get", {"token": token, "id": item_id}, repeatable=True)
+        return self._call(
+            "midas.item.get", {"token": token, "id": item_id}, repeatable=True, returns=dict
+        )
 
     @overload
     def download_item(
@@ -846,6 +918,7 @@ class CoreDriver(BaseDriver):
             "midas.item.getmetadata",
             {"id": item_id, "token": token, "revision": revision},
             repeatable=True,
+            returns=list,
         )
 
     def set_item_metadata(
@@ -878,6 +951,7 @@ class CoreDriver(BaseDriver):
             "midas.item.share",
             {"token": token, "id": item_id, "dstfolderid": dest_folder_id},
             repeatable=True,
+            returns=dict,
         )
 
     def move_item(
@@ -897,6 +971,7 @@ class CoreDriver(BaseDriver):
                 "dstfolderid": dest_folder_id,
             },
             repeatable=True,
+            returns=dict,
         )
 
     def search_item_by_name(self, name: str, token: Optional[str] = None) -> List[Dict[str, Any]]:
@@ -937,7 +1012,7 @@ class CoreDriver(BaseDriver):
         """
         parameters: Dict[str, Any] = {"token": token, "folderid": folder_id, "url": url}
         _LINK_OPTIONS.apply("create_link", kwargs, parameters)
-        return self._call("midas.link.create", parameters, repeatable=False)
+        return self._call("midas.link.create", parameters, repeatable=False, returns=dict)
 
     def search(self, search: str, token: Optional[str] = None) -> Dict[str, Any]:
         """Search names and descriptions (``midas.resource.search``).
@@ -946,7 +1021,7 @@ class CoreDriver(BaseDriver):
         """
         return self._call(
             "midas.resource.search", {"search": search, "token": token}, repeatable=True
-        )
+        , returns=dict)
 
     # -- uploads ---------------------------------------------------------------
 
@@ -1055,19 +1130,24 @@ class CoreDriver(BaseDriver):
         parameters["length"] = _check_file(path)
         offset = kwargs.get("offset") or 0
         progress = kwargs.get("progress")
+        method = "midas.upload.perform"
         if mode == "stream":
-            return self._put_file("midas.upload.perform", parameters, path, offset, progress)
-        if offset:
-            raise ValueError("perform_upload: a multipart upload cannot resume; offset must be 0")
-        parameters["file"] = filename
-        return self._transport.post_multipart(
-            "midas.upload.perform",
-            self._present(parameters),
-            path,
-            file_field="file",
-            file_name=filename,
-            progress=progress,
-        )
+            data = self._put_file(method, parameters, path, offset, progress)
+        else:
+            if offset:
+                raise ValueError(
+                    "perform_upload: a multipart upload cannot resume; offset must be 0"
+                )
+            parameters["file"] = filename
+            data = self._transport.post_multipart(
+                method,
+                self._present(parameters),
+                path,
+                file_field="file",
+                file_name=filename,
+                progress=progress,
+            )
+        return _expect(data, dict, method)
 
 
 class BatchmakeDriver(BaseDriver):
@@ -1094,6 +1174,7 @@ class BatchmakeDriver(BaseDriver):
                 "outfilename": dagmanoutfilename,
             },
             repeatable=False,
+            returns=dict,
         )
 
     def add_condor_job(
@@ -1122,6 +1203,7 @@ class BatchmakeDriver(BaseDriver):
                 "postfilename": postfilename,
             },
             repeatable=False,
+            returns=dict,
         )
 
 
@@ -1174,6 +1256,7 @@ class SolrDriver(BaseDriver):
             "midas.solr.search.advanced",
             {"query": query, "token": token, "limit": limit},
             repeatable=True,
+            returns=list,
         )
 
 
@@ -1196,6 +1279,7 @@ class ThumbnailCreatorDriver(BaseDriver):
             "midas.thumbnailcreator.create.big.thumbnail",
             {"token": token, "bitstreamId": bitstream_id, "itemId": item_id, "width": width},
             repeatable=True,
+            returns=dict,
         )
 
     def create_small_thumbnail(self, token: str, item_id: Union[int, str]) -> Dict[str, Any]:
@@ -1207,11 +1291,242 @@ class ThumbnailCreatorDriver(BaseDriver):
             "midas.thumbnailcreator.create.small.thumbnail",
             {"token": token, "itemId": item_id},
             repeatable=True,
+            returns=dict,
         )
 
 
+#: Only the tracker 2.x API has this method; ``midas.methods.list`` tells the two apart.
+_TRACKER_2_METHOD = "tracker.submission.validate"
+#: The branch of a tracker 2.x submission when none is given (2.x refuses an empty one).
+_DEFAULT_BRANCH = "master"
+#: How many scalars and submissions a tracker driver remembers the submission uuid of.
+_REMEMBERED = 10_000
+#: What tracker 2.x still takes per scalar; the rest of the tracker options moved to the
+#: submission.
+_SCALAR_2_OPTIONS = _Options(
+    {
+        "config_item_id": "configItemId",
+        "test_dataset_id": "testDatasetId",
+        "truth_dataset_id": "truthDatasetId",
+        "unit": "unit",
+    }
+)
+#: What a tracker 2.x submission holds besides producer, revision, branch and time.
+#: ``extra_urls`` goes under the column's own name: tracker 2.0.4 decodes ``extraUrls``
+#: and stores the PHP array as the text "Array".
+_SUBMISSION_2_OPTIONS = _Options(
+    {
+        "uuid": "uuid",
+        "name": "name",
+        "build_results_url": "buildResultsUrl",
+        "reproduction_command": "reproductionCommand",
+    },
+    encoded={"params": "params", "extra_urls": "extra_urls"},
+)
+#: The arguments of :meth:`TrackerDriver.create_submission`, for both tracker generations.
+_CREATE_SUBMISSION_OPTIONS = _SUBMISSION_OPTIONS | _SUBMISSION_2_OPTIONS | _Options(
+    {
+        "producer_id": "producer_id",
+        "community_id": "communityId",
+        "producer_display_name": "producerDisplayName",
+        "producer_revision": "producerRevision",
+        "branch": "branch",
+        "submit_time": "submitTime",
+    },
+    flags={"unofficial": "unofficial"},
+)
+#: A number as PHP's ``is_numeric`` reads a string (what tracker 1.x kept from a JSON file).
+_NUMERIC_TEXT = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _only(options: _Options, kwargs: Mapping[str, Any]) -> Dict[str, Any]:
+    """The part of ``kwargs`` that ``options`` sends."""
+    known = set(options.values) | set(options.flags) | set(options.encoded)
+    return {key: value for key, value in kwargs.items() if key in known}
+
+
+def _is_numeric(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, str) and _NUMERIC_TEXT.fullmatch(value) is not None
+
+
+def _not_json(constant: str) -> Any:
+    """Refuse ``NaN`` and ``Infinity``, which Python's parser takes and JSON (and PHP) do not."""
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def _json_results(path: str, parent_keys: Optional[str]) -> List[Tuple[str, Any]]:
+    """The ``(metric name, value)`` pairs of a results file, read as tracker 1.x read it.
+
+    Every numeric member of the top-level object, or, with ``parent_keys``
+    (``;``-separated dotted paths), of each object those paths name.
+
+    :raises FileNotFoundError: if the file does not exist.
+    :raises pydas.exceptions.LocalInputError: if it holds no JSON object, or a
+        parent key does not name an object.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            document = json.load(handle, parse_constant=_not_json)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise exceptions.LocalInputError(f"{path}: not a JSON document ({error})") from None
+    if not isinstance(document, dict):
+        raise exceptions.LocalInputError(f"{path}: the JSON document is not an object")
+    groups: List[Dict[str, Any]] = [document]
+    if parent_keys:
+        groups = []
+        for key in parent_keys.split(";"):
+            node: Any = document
+            for part in key.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(node, dict):
+                raise exceptions.LocalInputError(
+                    f"{path}: the parent key {key!r} does not exist or is not an object"
+                )
+            groups.append(node)
+    return [(name, value) for group in groups for name, value in group.items()
+            if _is_numeric(value)]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Whose results these are, of which revision and when: a tracker 2.x submission."""
+
+    token: str
+    community_id: Union[int, str]
+    producer_display_name: str
+    producer_revision: Union[int, str]
+    submit_time: Optional[str]
+
+
 class TrackerDriver(BaseDriver):
-    """The ``tracker`` module (results dashboard, tracker 1.2 API)."""
+    """The ``tracker`` module (results dashboard), in either API generation.
+
+    Tracker 1.x (Midas 3.4.1 and the releases before) records each value with
+    its revision, time and links. Tracker 2.x (2.0.4 in Midas 3.4.2) groups the
+    values of one run in a *submission* that holds them, and has neither
+    ``results.upload.json`` nor per-scalar revisions. No call reports the
+    module's version, so the driver asks ``midas.methods.list`` once per
+    server (only 2.x has ``tracker.submission.validate``) and keeps each
+    method's meaning on both: on 2.x :meth:`add_scalar_data` creates the
+    submission the value belongs to, :meth:`upload_json_results` reads the
+    file itself, and :meth:`associate_item_with_scalar_data` attaches the item
+    to the scalar's submission.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._api_versions: Dict[str, int] = {}
+        # Tracker 2.x only: the submission uuid of scalars and submissions made here.
+        self._uuid_of_scalar: OrderedDict[str, str] = OrderedDict()
+        self._uuid_of_submission: OrderedDict[str, str] = OrderedDict()
+
+    def tracker_api_version(self) -> int:
+        """Return ``2`` if the server speaks the tracker 2.x API, else ``1``.
+
+        Addition to the original API. Asked once per server URL
+        (``midas.methods.list``); a server without the tracker module counts
+        as ``1``, and its refusal comes from the call itself.
+        """
+        url = self.url
+        if url not in self._api_versions:
+            listed = _member(
+                self._call("midas.methods.list", None, repeatable=True),
+                "methods",
+                "midas.methods.list",
+                list,
+            )
+            names = {entry.get("name") for entry in listed if isinstance(entry, dict)}
+            self._api_versions[url] = 2 if _TRACKER_2_METHOD in names else 1
+        return self._api_versions[url]
+
+    @staticmethod
+    def _remember(table: OrderedDict[str, str], key: Any, value: str) -> None:
+        table[str(key)] = value
+        table.move_to_end(str(key))
+        if len(table) > _REMEMBERED:
+            table.popitem(last=False)
+
+    @staticmethod
+    def _record(method: str, data: Any, key: str) -> Dict[str, Any]:
+        """The record a tracker call answered, which must have ``key``."""
+        if not isinstance(data, dict) or key not in data:
+            raise _malformed(method, f"the answer has no {key!r} member (the data is "
+                                     f"{_kind_of(data)})")
+        return data
+
+    @staticmethod
+    def _submission_parameters(run: _Run, options: Mapping[str, Any]) -> Dict[str, Any]:
+        """The parameters of a tracker 2.x ``midas.tracker.submission.add``."""
+        parameters: Dict[str, Any] = {
+            "token": run.token,
+            "communityId": run.community_id,
+            "producerDisplayName": run.producer_display_name,
+            "producerRevision": run.producer_revision,
+            "branch": options.get("branch") or _DEFAULT_BRANCH,
+            "submitTime": "now" if run.submit_time is None else run.submit_time,
+        }
+        _SUBMISSION_2_OPTIONS.apply(
+            "create_submission", _only(_SUBMISSION_2_OPTIONS, options), parameters
+        )
+        if options.get("unofficial"):
+            parameters["official"] = 0  # a column of the submission; the server stores it
+        return parameters
+
+    def _new_submission(self, parameters: Mapping[str, Any], repeatable: bool) -> Dict[str, Any]:
+        method = "midas.tracker.submission.add"
+        submission = self._record(
+            method, self._call(method, parameters, repeatable=repeatable), "submission_id"
+        )
+        self._remember(self._uuid_of_submission, submission["submission_id"],
+                       str(submission.get("uuid") or parameters.get("uuid", "")))
+        return submission
+
+    def _submission_uuid_for(self, run: _Run, options: Mapping[str, Any]) -> str:
+        """The uuid of the tracker 2.x submission a value goes into, made when new."""
+        wanted = options.get("submission_uuid")
+        if wanted is None and options.get("submission_id") is not None:
+            known = self._uuid_of_submission.get(str(options["submission_id"]))
+            if known is None:
+                raise exceptions.InvalidParameter(
+                    f"tracker 2.x identifies submissions by uuid, and the uuid of submission "
+                    f"{options['submission_id']} is not known here: give submission_uuid",
+                    method="midas.tracker.scalar.add",
+                )
+            return known
+        wanted = str(wanted or uuid.uuid4().hex)
+        parameters = self._submission_parameters(run, {**options, "uuid": wanted})
+        try:
+            # Repeatable: a second call finds the uuid taken by the first, which is fine.
+            self._new_submission(parameters, repeatable=True)
+        except exceptions.InvalidParameter as error:
+            if "already in use" not in error.value:
+                raise
+        return wanted
+
+    def _add_scalar_2(
+        self, run: _Run, metric_name: str, value: Any, submission_uuid: str,
+        options: Mapping[str, Any],
+    ) -> Dict[str, Any]:
+        parameters: Dict[str, Any] = {
+            "token": run.token,
+            "communityId": run.community_id,
+            "producerDisplayName": run.producer_display_name,
+            "metricName": metric_name,
+            "value": value,
+            "submissionUuid": submission_uuid,
+        }
+        _SCALAR_2_OPTIONS.apply("add_scalar_data", _only(_SCALAR_2_OPTIONS, options), parameters)
+        method = "midas.tracker.scalar.add"
+        scalar = self._record(method, self._call(method, parameters, repeatable=False),
+                              "scalar_id")
+        self._remember(self._uuid_of_scalar, scalar["scalar_id"], submission_uuid)
+        if scalar.get("submission_id") not in (None, ""):
+            self._remember(self._uuid_of_submission, scalar["submission_id"], submission_uuid)
+        return scalar
 
     def add_scalar_data(
         self,
@@ -1226,14 +1541,21 @@ class TrackerDriver(BaseDriver):
     ) -> Dict[str, Any]:
         """Record one result value (``midas.tracker.scalar.add``).
 
+        On tracker 2.x the value goes into a submission, which carries the
+        revision, time, branch, links and parameters: the one of
+        ``submission_uuid`` (created with them if new), or a new one. ``silent``
+        has no effect there (2.x sends no threshold e-mails for single values).
+
         :param config_item_id: (optional) id of the configuration item.
         :param test_dataset_id: (optional) id of the test dataset item.
         :param truth_dataset_id: (optional) id of the ground-truth item.
         :param silent: (optional) if true, no threshold e-mails.
         :param unofficial: (optional) if true, an unofficial value.
         :param build_results_url: (optional) link to the build results.
-        :param branch: (optional) source branch.
-        :param submission_id: (optional) id of an existing submission.
+        :param branch: (optional) source branch; on tracker 2.x, which needs
+            one, ``master`` when not given.
+        :param submission_id: (optional) id of an existing submission (on
+            tracker 2.x, one this driver made or saw; else give the uuid).
         :param submission_uuid: (optional) uuid of a submission (created if new).
         :param params: (optional) dictionary shown with the value (sent as JSON).
         :param extra_urls: (optional) list of ``{label, text, href}`` (sent as JSON).
@@ -1251,7 +1573,13 @@ class TrackerDriver(BaseDriver):
             "value": value,
         }
         _SCALAR_OPTIONS.apply("add_scalar_data", kwargs, parameters)
-        return self._call("midas.tracker.scalar.add", parameters, repeatable=False)
+        if self.tracker_api_version() == 1:
+            return self._call(
+                "midas.tracker.scalar.add", parameters, repeatable=False, returns=dict
+            )
+        run = _Run(token, community_id, producer_display_name, producer_revision, submit_time)
+        submission_uuid = self._submission_uuid_for(run, kwargs)
+        return self._add_scalar_2(run, metric_name, value, submission_uuid, kwargs)
 
     def upload_json_results(
         self,
@@ -1266,19 +1594,25 @@ class TrackerDriver(BaseDriver):
     ) -> List[Dict[str, Any]]:
         """Record every numeric value of a JSON file (``midas.tracker.results.upload.json``).
 
-        The file is streamed as the body of a PUT; the parameters, the API
-        token included, travel in the query string because the server reads
-        nothing else for a PUT.
+        On tracker 1.x the file is streamed as the body of a PUT; the
+        parameters, the API token included, travel in the query string because
+        the server reads nothing else for a PUT. Tracker 2.x has no such
+        method: the file is read here, and each value is recorded with
+        ``midas.tracker.scalar.add`` in one new submission (none if the file
+        holds no number).
 
         The optional arguments ``config_item_id``, ``test_dataset_id``,
         ``truth_dataset_id``, ``silent``, ``unofficial``, ``build_results_url``,
         ``branch``, ``params`` and ``extra_urls`` are those of
-        :meth:`add_scalar_data`; ``metric_name`` is sent but the server ignores it.
+        :meth:`add_scalar_data`; ``metric_name`` is sent but the server
+        ignores it (each value is named by its key).
 
         :param parent_keys: (optional) ``;``-separated dotted paths under which
             the values are looked for (sent as ``parentKeys``).
         :returns: the scalar records created.
         :raises FileNotFoundError: if ``filepath`` does not exist (nothing sent).
+        :raises pydas.exceptions.LocalInputError: on tracker 2.x, if the file
+            holds no JSON object or a parent key names none (nothing recorded).
         """
         parameters: Dict[str, Any] = {
             "token": token,
@@ -1290,29 +1624,86 @@ class TrackerDriver(BaseDriver):
         }
         _RESULTS_OPTIONS.apply("upload_json_results", kwargs, parameters)
         _check_file(filepath)
-        return self._put_file("midas.tracker.results.upload.json", parameters, filepath)
+        if self.tracker_api_version() == 1:
+            method = "midas.tracker.results.upload.json"
+            return _expect(self._put_file(method, parameters, filepath), list, method)
+        results = _json_results(filepath, kwargs.get("parent_keys"))
+        if not results:
+            return []
+        run = _Run(token, community_id, producer_display_name, producer_revision, submit_time)
+        submission_uuid = self._submission_uuid_for(run, kwargs)
+        return [
+            self._add_scalar_2(run, name, value, submission_uuid, kwargs)
+            for name, value in results
+        ]
 
     def associate_item_with_scalar_data(
         self, token: str, item_id: Union[int, str], scalar_id: Union[int, str], label: str
     ) -> None:
-        """Attach a result item to a scalar value (``midas.tracker.item.associate``)."""
-        self._call(
-            "midas.tracker.item.associate",
-            {"token": token, "scalarIds": scalar_id, "itemId": item_id, "label": label},
-            repeatable=False,
-        )
+        """Attach a result item to a scalar value (``midas.tracker.item.associate``).
+
+        Tracker 2.x attaches items to submissions: the item goes to the
+        submission of the scalar, which this driver must have made (with
+        :meth:`add_scalar_data` or :meth:`upload_json_results`): 2.x has no call
+        that tells a scalar's submission.
+
+        :raises pydas.exceptions.InvalidParameter: on tracker 2.x, for a scalar
+            this driver did not make (nothing is sent).
+        """
+        method = "midas.tracker.item.associate"
+        if self.tracker_api_version() == 1:
+            parameters = {"token": token, "scalarIds": scalar_id, "itemId": item_id,
+                          "label": label}
+        else:
+            submission_uuid = self._uuid_of_scalar.get(str(scalar_id))
+            if submission_uuid is None:
+                raise exceptions.InvalidParameter(
+                    f"tracker 2.x attaches items to submissions, and the submission of scalar "
+                    f"{scalar_id} is not known here (only scalars added through this driver)",
+                    method=method,
+                )
+            parameters = {"token": token, "submissionUuid": submission_uuid,
+                          "itemId": item_id, "label": label}
+        self._call(method, parameters, repeatable=False)
 
     def create_submission(self, token: str, **kwargs: Any) -> Dict[str, Any]:
-        """Create a submission (``midas.tracker.submission.create``).
+        """Create a submission (``midas.tracker.submission.add``).
 
-        Kept for compatibility: no released tracker has this API method, so the
-        server answers that it does not exist and
-        :class:`pydas.exceptions.UnknownMethod` is raised.
+        The original client called ``midas.tracker.submission.create``, which
+        no tracker has; the method that exists needs to know whose submission
+        it is, so besides ``uuid`` and ``name`` this takes, on tracker 1.x,
+        ``producer_id``, and on tracker 2.x ``community_id``,
+        ``producer_display_name`` and ``producer_revision`` (plus, optionally,
+        ``branch``, ``submit_time`` (default now), ``build_results_url``,
+        ``params``, ``extra_urls``, ``reproduction_command`` and
+        ``unofficial``, as for :meth:`add_scalar_data`).
 
-        :param uuid: (optional) uuid of the submission.
+        :param uuid: (optional) uuid of the submission (else the server makes one).
         :param name: (optional) its name.
         :returns: the submission record.
+        :raises TypeError: if an argument the server's tracker needs is missing.
         """
-        parameters: Dict[str, Any] = {"token": token}
-        _SUBMISSION_OPTIONS.apply("create_submission", kwargs, parameters)
-        return self._call("midas.tracker.submission.create", parameters, repeatable=False)
+        _CREATE_SUBMISSION_OPTIONS.apply("create_submission", kwargs, {})
+        version = self.tracker_api_version()
+        if version == 1:
+            needed: Tuple[str, ...] = ("producer_id",)
+        else:
+            needed = ("community_id", "producer_display_name", "producer_revision")
+        missing = [name for name in needed if kwargs.get(name) is None]
+        if missing:
+            raise TypeError(
+                f"create_submission() needs {', '.join(missing)} on this server "
+                f"(tracker {version}.x API)"
+            )
+        if version == 1:
+            method = "midas.tracker.submission.add"
+            parameters: Dict[str, Any] = {"token": token, "producer_id": kwargs["producer_id"]}
+            _SUBMISSION_OPTIONS.apply(
+                "create_submission", _only(_SUBMISSION_OPTIONS, kwargs), parameters
+            )
+            return self._record(
+                method, self._call(method, parameters, repeatable=False), "submission_id"
+            )
+        run = _Run(token, kwargs["community_id"], kwargs["producer_display_name"],
+                   kwargs["producer_revision"], kwargs.get("submit_time"))
+        return self._new_submission(self._submission_parameters(run, kwargs), repeatable=False)

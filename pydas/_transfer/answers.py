@@ -13,7 +13,7 @@ are digit strings, and are accepted as integers too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
 from pydas._transfer.verify import is_md5
 from pydas.exceptions import MalformedResponse
@@ -183,7 +183,7 @@ class Item:
                 return revision
         return None
 
-    def bitstream_ids(self) -> frozenset:
+    def bitstream_ids(self) -> FrozenSet[str]:
         """The ids of every bitstream of every revision."""
         return frozenset(b.id for revision in self.revisions for b in revision.bitstreams)
 
@@ -229,10 +229,13 @@ def head_revision(data: Any) -> Optional[Dict[str, Any]]:
         item has no revision
     :raises MalformedResponse: if the answer does not have the shape of an item
     """
-    head = item_record(data).head
+    method = "midas.item.get"
+    item = item_record(data)
+    head = item.head
     if head is None:
         return None
-    for revision in data["revisions"]:
-        if count(revision.get("revision"), "midas.item.get", "a revision number") == head.number:
+    for value in _sequence(item.raw["revisions"], method, "'revisions'"):
+        revision = _mapping(value, method, "a revision")
+        if count(revision.get("revision"), method, "a revision number") == head.number:
             return revision
     return None

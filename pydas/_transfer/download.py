@@ -128,7 +128,7 @@ class _Downloader:
             for child in children.folders
             if not self.excluded(path, repair_text(child["name"]))
         ]
-        lookups: Iterable[concurrent.futures.Future] = (
+        lookups: Iterable[concurrent.futures.Future[Item]] = (
             self.runner.submit(self.remote.item, child["item_id"])
             for child in children.items
             if not self.excluded(path, repair_text(child["name"]))

@@ -17,7 +17,7 @@ import hashlib
 import os
 import re
 import secrets
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 from pydas._transfer import locks
 from pydas._transfer.names import NAME_MAX, fit
@@ -99,14 +99,14 @@ class Part:
         remove_stale(target, keep=self.path)
 
     @staticmethod
-    def _open_shared(path: str) -> Optional[tuple]:
+    def _open_shared(path: str) -> Optional[Tuple[int, str]]:
         """Open and lock the part file others would use too; ``None`` if another holds it."""
         handle = locks.open_locked(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0),
                                    0o666)
         return None if handle is None else (handle, path)
 
     @staticmethod
-    def _open_new(directory: str) -> tuple:
+    def _open_new(directory: str) -> Tuple[int, str]:
         """Create a part file of this process's own (the shared one is in use)."""
         while True:
             path = os.path.join(directory, "." + secrets.token_hex(4) + SUFFIX)

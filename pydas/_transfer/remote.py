@@ -93,7 +93,8 @@ class Remote:
     def community_folder_id(self, name: str) -> str:
         """The id of the root folder of the community called ``name`` (``midas.community.get``)."""
         community = self.call(self.communicator.get_community_by_name, name=name)
-        return answers.folder_record(community, "midas.community.get")["folder_id"]
+        # folder_record checked the id is a string or an integer
+        return str(answers.folder_record(community, "midas.community.get")["folder_id"])
 
     def item(self, item_id: Any) -> answers.Item:
         """An item with its revisions and bitstreams (``midas.item.get``)."""
@@ -116,12 +117,14 @@ class Remote:
 
     def upload_token(self, item_id: Any, filename: str, checksum: Optional[str] = None) -> str:
         """An upload token for one file of an item (``""``: the server already has it)."""
-        return self.call(
+        # the communicator hands the call to its driver, which checks the token is a string
+        token: str = self.call(
             self.communicator.generate_upload_token,
             item_id=item_id,
             filename=filename,
             checksum=checksum,
         )
+        return token
 
     def delete_bitstream(self, bitstream_id: str) -> None:
         """Delete one bitstream (``midas.bitstream.delete``; needs admin rights on the item).

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
-from typing import Any, Callable, Iterable, List, Optional
+from typing import Any, Callable, Iterable, List, Optional, TypeVar
 
 __all__ = ["Runner", "Stopped", "check_workers"]
+
+#: What a job returns.
+R = TypeVar("R")
 
 
 def check_workers(workers: int) -> None:
@@ -43,7 +46,7 @@ class Runner:
             self._pool = concurrent.futures.ThreadPoolExecutor(
                 max_workers=workers, thread_name_prefix="pydas-transfer"
             )
-        self._futures: List[concurrent.futures.Future] = []
+        self._futures: List[concurrent.futures.Future[Any]] = []
         self._stop = threading.Event()
         self._error: Optional[BaseException] = None
         self._error_lock = threading.Lock()
@@ -54,13 +57,13 @@ class Runner:
         return self._pool is not None
 
     def submit(
-        self, job: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> concurrent.futures.Future:
+        self, job: Callable[..., R], *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[R]:
         """Run ``job(*args, **kwargs)`` now or on a worker; returns its future."""
         if self._stop.is_set():
             self.wait()
         if self._pool is None:
-            future: concurrent.futures.Future = concurrent.futures.Future()
+            future: concurrent.futures.Future[R] = concurrent.futures.Future()
             future.set_result(job(*args, **kwargs))
         else:
             future = self._pool.submit(job, *args, **kwargs)
@@ -68,7 +71,7 @@ class Runner:
         self._futures.append(future)
         return future
 
-    def _note(self, future: concurrent.futures.Future) -> None:
+    def _note(self, future: concurrent.futures.Future[Any]) -> None:
         error = None if future.cancelled() else future.exception()
         if error is None:
             return
@@ -85,7 +88,7 @@ class Runner:
         if self._stop.is_set():
             raise Stopped("the transfer is stopping")
 
-    def wait(self, futures: Optional[Iterable[concurrent.futures.Future]] = None) -> None:
+    def wait(self, futures: Optional[Iterable[concurrent.futures.Future[Any]]] = None) -> None:
         """Wait for ``futures`` (default: every job); raise the first failure."""
         pending = list(self._futures if futures is None else futures)
         for future in pending:
@@ -99,7 +102,7 @@ class Runner:
                 self._cancel_all()
                 raise self._error or error
 
-    def result(self, future: concurrent.futures.Future) -> Any:
+    def result(self, future: concurrent.futures.Future[R]) -> R:
         """Wait for one job and return its result.
 
         :raises: the job's failure, or the first failure of any job if that

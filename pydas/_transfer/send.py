@@ -33,7 +33,7 @@ import contextlib
 import logging
 import os
 import time
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from pydas import exceptions
 from pydas._transfer.answers import Bitstream, Item, Revision
@@ -186,12 +186,13 @@ class _Upload:
         communicator = self.communicator
         sleep = communicator.retry.sleep
         deadline = time.monotonic() + Timeout.coerce(communicator.timeout).read
-        last = communicator.get_upload_offset(token)
+        # the communicator hands the call to its driver, which checks the answer
+        last: Optional[int] = communicator.get_upload_offset(token)
         for _ in range(_SETTLE_POLLS):
             if last is None:
                 return None
             sleep(SETTLE_PAUSE)
-            now = communicator.get_upload_offset(token)
+            now: Optional[int] = communicator.get_upload_offset(token)
             if now == last:
                 return now
             last = now
@@ -205,8 +206,8 @@ class _Upload:
         self.shown += nbytes
         self.transfer.reporter.advance(nbytes)
 
-    def perform_arguments(self) -> dict:
-        where: dict = ({"revision": self.revision} if self.revision is not None
+    def perform_arguments(self) -> Dict[str, Any]:
+        where: Dict[str, Any] = ({"revision": self.revision} if self.revision is not None
                        else {"create_additional_revision": self.new_revision})
         if self.multipart:
             where["mode"] = "multipart"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, fields
-from typing import List
+from typing import Dict, List
 
 __all__ = ["TransferSummary", "size_text"]
 
@@ -57,7 +57,7 @@ class TransferSummary:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, int]:
         """The counts as a plain dictionary (e.g. for ``--json`` output)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 

@@ -119,7 +119,9 @@ class _Uploader:
             for callback in callbacks:
                 callback(self.communicator, self.remote.token, item_id)
 
-    def file_item(self, local: LocalFile, folder_id: Any, existing: Optional[Dict]) -> None:
+    def file_item(
+        self, local: LocalFile, folder_id: Any, existing: Optional[Dict[str, Any]]
+    ) -> None:
         if existing is None and self.options.dry_run:
             self.would_upload(local)
             return
@@ -132,7 +134,7 @@ class _Uploader:
         self.item_done(item_id)
 
     def directory_item(
-        self, local: LocalDirectory, folder_id: Any, existing: Optional[Dict]
+        self, local: LocalDirectory, folder_id: Any, existing: Optional[Dict[str, Any]]
     ) -> None:
         files = local.files
         if existing is None and self.options.dry_run:

@@ -7,7 +7,7 @@ moving while data arrives.
 """
 
 import re
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 import requests
@@ -143,7 +143,8 @@ class ChunkIterator:
                 self.expected = None
         if offset and response.raw is not None:
             response.raw.enforce_content_length = False
-        self._chunks = response.iter_content(chunk_size)
+        # without decode_unicode, requests yields the body as bytes
+        self._chunks: Iterator[bytes] = response.iter_content(chunk_size)
         self._closed = False
 
     def __iter__(self) -> "ChunkIterator":

@@ -250,7 +250,8 @@ class RetryPolicy:
         :param retry: 1 for the first retry, and so on.
         :param retry_after: what the server asked for (``Retry-After``), if anything.
         """
-        base = min(self.max_delay, self.backoff * 2 ** (retry - 1))
+        # an integer power is typed Any (a negative exponent makes a float)
+        base: float = min(self.max_delay, self.backoff * 2 ** (retry - 1))
         wait = base * (0.5 + 0.5 * self.random_source())
         if retry_after is not None:
             wait = max(wait, min(retry_after, self.max_delay))

@@ -8,7 +8,7 @@ a request off.
 """
 
 from http.cookiejar import DefaultCookiePolicy
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 import requests
 from requests.cookies import RequestsCookieJar
@@ -65,13 +65,18 @@ class PydasSession(requests.Session):
         target = super().get_redirect_target(resp)
         return repair_bitstream_redirect(target) if target else target
 
-    def rebuild_proxies(self, prepared_request: Any, proxies: Optional[Dict[str, str]]) -> Any:
-        return super().rebuild_proxies(
-            prepared_request, self.environment.proxies(prepared_request.url)
-        )
+    # The stubs of requests leave the two methods below unannotated; the
+    # Callable annotations give them the types requests documents.
+
+    def rebuild_proxies(
+        self, prepared_request: Any, proxies: Optional[Dict[str, str]]
+    ) -> Dict[str, str]:
+        rebuild: Callable[[Any, Dict[str, str]], Dict[str, str]] = super().rebuild_proxies
+        return rebuild(prepared_request, self.environment.proxies(prepared_request.url))
 
     def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
-        super().rebuild_auth(prepared_request, response)
+        rebuild: Callable[[Any, Any], None] = super().rebuild_auth
+        rebuild(prepared_request, response)
         new_auth = self.environment.netrc_auth(prepared_request.url)
         if new_auth is not None:
             prepared_request.prepare_auth(new_auth)

@@ -8,7 +8,7 @@ with the core methods, then the second token as a module name.
 """
 
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Optional, Tuple, TypeVar
 
 from pydas.testing.answers import ApiError
 from pydas.testing.backend import Backend, Caller, Row
@@ -97,6 +97,8 @@ class ServerConfig:
     double_encode: bool = True
     faithful_offset_bug: bool = True
     origin: str = ""
+    #: module -> the older API version it answers (e.g. ``{"tracker": "1.2"}``).
+    variants: Dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -127,6 +129,9 @@ class ApiMethod:
         return f"midas.{self.name}".lower()
 
 
+#: A handler of an API method (called with the request's :class:`Context`).
+Handler = TypeVar("Handler", bound=Callable[["Context"], Any])
+
 _CORE: Dict[str, ApiMethod] = {}
 _MODULES: Dict[str, Dict[str, ApiMethod]] = {}
 
@@ -136,13 +141,13 @@ def _key(name: str) -> str:
 
 
 def _registrar(table: Dict[str, ApiMethod], name: str, module: Optional[str], session: str,
-               streams_body: bool, authenticates: bool) -> Callable:
+               streams_body: bool, authenticates: bool) -> Callable[[Handler], Handler]:
     if session not in SESSIONS:
         raise ValueError(f"session must be one of {SESSIONS}, got {session!r}")
     if streams_body and session != "own":
         raise ValueError("a method that streams its body opens its sessions itself")
 
-    def register(function: Callable[["Context"], Any]) -> Callable[["Context"], Any]:
+    def register(function: Handler) -> Handler:
         doc = (function.__doc__ or "").strip().splitlines()
         full = name if module is None else f"{module}.{name}"
         table[_key(name)] = ApiMethod(full, module, function, session, streams_body,
@@ -153,7 +158,7 @@ def _registrar(table: Dict[str, ApiMethod], name: str, module: Optional[str], se
 
 
 def core_method(name: str, session: str = "write", streams_body: bool = False,
-                authenticates: bool = True) -> Callable:
+                authenticates: bool = True) -> Callable[[Handler], Handler]:
     """Register a core API method under its dotted name (without ``midas.``).
 
     :param name: e.g. ``item.get``.
@@ -166,7 +171,8 @@ def core_method(name: str, session: str = "write", streams_body: bool = False,
 
 
 def module_method(module: str, name: str, session: str = "write", streams_body: bool = False,
-                  authenticates: bool = True) -> Callable:
+                  authenticates: bool = True, variant: Optional[str] = None
+                  ) -> Callable[[Handler], Handler]:
     """Register a module API method, e.g. ``module_method("tracker", "scalar.add")``.
 
     :param module: module name.
@@ -174,17 +180,27 @@ def module_method(module: str, name: str, session: str = "write", streams_body: 
     :param session: see :class:`ApiMethod`.
     :param streams_body: see :class:`ApiMethod`.
     :param authenticates: see :class:`ApiMethod`.
+    :param variant: the older module version this method belongs to (answered only by a
+        server configured for it, see :attr:`ServerConfig.variants`).
     :returns: the decorator.
     """
-    return _registrar(_MODULES.setdefault(module, {}), name, module, session, streams_body,
+    table = module if variant is None else f"{module}@{variant}"
+    return _registrar(_MODULES.setdefault(table, {}), name, module, session, streams_body,
                       authenticates)
 
 
-def resolve(name: str, modules: Tuple[str, ...]) -> Optional[ApiMethod]:
+def _module_table(module: str, variants: Optional[Dict[str, str]]) -> Dict[str, ApiMethod]:
+    variant = (variants or {}).get(module)
+    return _MODULES.get(module if variant is None else f"{module}@{variant}", {})
+
+
+def resolve(name: str, modules: Tuple[str, ...],
+            variants: Optional[Dict[str, str]] = None) -> Optional[ApiMethod]:
     """Find the method a requested name reaches, or ``None`` if it does not resolve.
 
     :param name: the ``method`` parameter as sent.
     :param modules: enabled modules.
+    :param variants: module -> older version answered instead of the current one.
     :returns: the method.
     """
     tokens = name.split(".")
@@ -196,14 +212,26 @@ def resolve(name: str, modules: Tuple[str, ...]) -> Optional[ApiMethod]:
     module = tokens[1].lower()
     if module not in modules or len(tokens) < 3:
         return None
-    return _MODULES.get(module, {}).get(_key("".join(tokens[2:])))
+    return _module_table(module, variants).get(_key("".join(tokens[2:])))
 
 
-def method_listing(modules: Tuple[str, ...]) -> List[ApiMethod]:
+def canonical_name(name: str) -> Optional[str]:
+    """Return the canonical wire name of a method in any module version, or ``None``."""
+    for variant in [None, *sorted({table.partition("@")[2] for table in _MODULES if "@" in table})]:
+        variants = None if variant is None else {module: variant for module in ALL_MODULES}
+        method = resolve(name, ALL_MODULES, variants)
+        if method is not None:
+            return method.full_name
+    return None
+
+
+def method_listing(modules: Tuple[str, ...],
+                   variants: Optional[Dict[str, str]] = None) -> List[ApiMethod]:
     """Return every method available with these modules, core first."""
     listing = sorted(_CORE.values(), key=lambda method: method.name)
     for module in sorted(modules):
-        listing += sorted(_MODULES.get(module, {}).values(), key=lambda method: method.name)
+        listing += sorted(_module_table(module, variants).values(),
+                          key=lambda method: method.name)
     return listing
 
 

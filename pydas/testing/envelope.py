@@ -35,11 +35,18 @@ def stringify(value: Any, double_encode: bool = True) -> Any:
     :returns: the same tree with every scalar turned into a string; empty dicts
         become empty lists (PHP has only one kind of empty array).
     """
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is str:  # the common leaves first: this runs for every value of every answer
+        if double_encode and not value.isascii():
+            return value.encode("utf-8", "surrogateescape").decode("latin-1")
+        return value
+    if kind is int:
+        return str(value)
+    if kind is dict:
         if not value:
             return []
         return {str(key): stringify(item, double_encode) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [stringify(item, double_encode) for item in value]
     if value is None or value is False:
         return ""
@@ -49,12 +56,13 @@ def stringify(value: Any, double_encode: bool = True) -> Any:
         return _float_text(value)
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, dict):
+        return stringify(dict(value), double_encode)
+    if isinstance(value, (list, tuple)):
+        return [stringify(item, double_encode) for item in value]
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    text = str(value)
-    if double_encode and not text.isascii():
-        text = text.encode("utf-8", "surrogateescape").decode("latin-1")
-    return text
+    return stringify(str(value), double_encode)
 
 
 def envelope_bytes(

@@ -24,7 +24,7 @@ import threading
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from pydas.testing.dispatch import ALL_MODULES, resolve
+from pydas.testing.dispatch import canonical_name
 
 __all__ = ["FaultInjector", "Fault"]
 
@@ -90,8 +90,7 @@ class FaultInjector:
                     f"match must be an API method name such as 'midas.item.get' or a path "
                     f"starting with '/', got {fault.match!r}"
                 )
-            method = resolve(fault.match, ALL_MODULES)
-            fault.match = method.full_name if method is not None else fault.match.lower()
+            fault.match = canonical_name(fault.match) or fault.match.lower()
         with self._lock:
             self._faults.append(fault)
 

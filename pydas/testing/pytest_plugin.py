@@ -96,7 +96,10 @@ class MidasAccount:
 
         :raises pytest.UsageError: if the account needs a one-time password.
         """
-        answer = communicator.request_login(self.email, self.api_key, self.application)
+        # the communicator hands the call to its driver, which checks the answer
+        answer: Dict[str, str] = communicator.request_login(
+            self.email, self.api_key, self.application
+        )
         if "token" not in answer:
             raise pytest.UsageError(
                 f"the test account {self.email} has a second login factor; "
@@ -232,7 +235,7 @@ def midas_user(midas_server: "MidasServer") -> "UserRecord":
 
 
 @pytest.fixture
-def midas_account(request: Any) -> MidasAccount:
+def midas_account(request: pytest.FixtureRequest) -> MidasAccount:
     """Return the account to test with: on the configured real server, else on an emulator."""
     account = request.config.stash.get(_ACCOUNT_KEY, None)
     if account is not None:
@@ -258,9 +261,11 @@ def create_scratch_folder(
     """
     cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", label).strip("-")[:40]
     name = f"{SCRATCH_PREFIX}{cleaned}-{uuid.uuid4().hex[:12]}"
-    return communicator.create_folder(
+    # the communicator hands the call to its driver, which checks the answer is an object
+    folder: Dict[str, Any] = communicator.create_folder(
         token, name, parent_id, description=f"made by the test {label}; safe to delete"
     )
+    return folder
 
 
 def remove_scratch_folder(communicator: "Communicator", token: str, folder_id: Any) -> None:

@@ -27,6 +27,8 @@ __all__ = ["MidasServer", "UserRecord", "CommunityRecord", "RequestRecord"]
 
 #: The request log keeps at most this many records (the oldest are dropped).
 _MAX_LOG = 100_000
+#: The tracker APIs the emulator answers.
+_TRACKER_VERSIONS = ("2.0.4", "1.2")
 
 
 def _modules(modules: Optional[Any]) -> Tuple[str, ...]:
@@ -60,13 +62,17 @@ class MidasServer:
     :param double_encode: return non-ASCII text double-encoded, as the real server does.
     :param faithful_offset_bug: announce the full size as ``Content-Length`` of a
         download started at an ``offset``, as the real server does.
-    :raises ValueError: for an unknown module name or a malformed base path.
+    :param tracker: the API of the ``tracker`` module: ``2.0.4`` (the real server's
+        last version) or ``1.2`` (the older API the old pydas was written for).
+    :raises ValueError: for an unknown module name, tracker version or a malformed
+        base path.
     """
 
     def __init__(self, data_dir: Union[str, "os.PathLike[str]", None] = None,
                  modules: Optional[Any] = None,
                  host: str = "127.0.0.1", port: int = 0, base_path: str = "/midas",
-                 double_encode: bool = True, faithful_offset_bug: bool = True) -> None:
+                 double_encode: bool = True, faithful_offset_bug: bool = True,
+                 tracker: str = "2.0.4") -> None:
         base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
         if "?" in base_path or "#" in base_path:
             raise ValueError(f"base_path must be a plain URL path, got {base_path!r}")
@@ -74,8 +80,12 @@ class MidasServer:
         self.host = host
         self.port = port
         self.base_path = base_path
+        if tracker not in _TRACKER_VERSIONS:
+            raise ValueError(f"tracker must be one of {', '.join(_TRACKER_VERSIONS)}, "
+                             f"got {tracker!r}")
         self.config = ServerConfig(base_path, _modules(modules), double_encode,
-                                   faithful_offset_bug)
+                                   faithful_offset_bug,
+                                   variants={} if tracker == "2.0.4" else {"tracker": tracker})
         #: Fault injection for the next requests (see :mod:`pydas.testing.faults`).
         self.faults = FaultInjector()
         self._log: Deque[RequestRecord] = collections.deque(maxlen=_MAX_LOG)

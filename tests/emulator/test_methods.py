@@ -171,14 +171,14 @@ def test_mime_types_come_from_the_content(api, jane, jane_token):
     contents = {"empty.bin": b"", "notes.dat": "café\n".encode("latin-1"),
                 "page.txt": b"<!DOCTYPE html><html></html>", "data.txt": b'{"a": [1, 2]}',
                 "blob.txt": b"\x00\x01\x02\x03", "image.txt": b"\x89PNG\r\n\x1a\n....",
-                "scan.bin": bytes(128) + b"DICM" + bytes(16)}
+                "scan.bin": bytes(128) + b"DICM" + bytes(16), "short.txt": b"ab"}
     for name, content in contents.items():
         api.upload(jane_token, item, name, content)
     assert {b["name"]: b["mimetype"] for b in _bitstreams(api, jane_token, item)} == {
         "empty.bin": "application/x-empty", "notes.dat": "text/plain",
         "page.txt": "text/html", "data.txt": "application/json",
         "blob.txt": "application/octet-stream", "image.txt": "image/png",
-        "scan.bin": "application/dicom"}
+        "scan.bin": "application/dicom", "short.txt": "application/octet-stream"}
 
 
 def test_every_download_counts_for_its_items(api, jane, jane_token):

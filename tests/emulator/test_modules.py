@@ -49,14 +49,15 @@ def test_dicomextractor_stores_header_tags(midas_server, api, jane_token, bob_to
     assert isinstance(text, str)  # the server sends JSON inside a string
     inner = json.loads(text)
     assert inner["_model"] == "ItemRevision" and inner["saved"] is True
-    assert inner["item_id"] == item_with_file and "license_id" not in inner
+    assert inner["item_id"] == item_with_file and inner["license_id"] is None
     with DicomextractorDriver(midas_server.url) as driver:
         assert "itemrevision_id" in str(driver.extract_dicommetadata(jane_token, item_with_file))
         with pytest.raises(exceptions.InvalidPolicy):
             driver.extract_dicommetadata(bob_token, item_with_file)
     metadata = api.ok("midas.item.getmetadata", token=jane_token, id=item_with_file)
     found = {m["qualifier"]: m["value"] for m in metadata if m["element"] == "DICOM"}
-    assert found == {"StudyDate": "20200131", "Modality": "MR", "PatientName": "Doe^Jane"}
+    assert found == {"TransferSyntaxUID": "1.2.840.10008.1.2.1", "StudyDate": "20200131",
+                     "Modality": "MR", "PatientName": "Doe^Jane"}
 
 
 def test_dicomextractor_reads_implicit_vr_and_ignores_other_files(api, jane, jane_token):
@@ -72,8 +73,9 @@ def test_dicomextractor_reads_implicit_vr_and_ignores_other_files(api, jane, jan
     api.upload(jane_token, item, "cut.dcm", b"\x00" * 128 + b"DICM\x02\x00")
     api.ok("midas.dicomextractor.extract", token=jane_token, item=item)
     metadata = api.ok("midas.item.getmetadata", token=jane_token, id=item)
-    assert {m["qualifier"]: m["value"] for m in metadata} == {"Modality": "CT",
-                                                              "PatientID": "ID42"}
+    # Only the first file is read (as the real module does), in file order, meta group too.
+    assert [(m["qualifier"], m["value"]) for m in metadata] == [
+        ("TransferSyntaxUID", "1.2.840.10008.1.2"), ("Modality", "CT"), ("PatientID", "ID42")]
 
 
 def test_thumbnails(midas_server, api, jane, jane_token, item_with_file):
@@ -119,7 +121,18 @@ def test_solr_simple_queries(midas_server, api, jane, jane_token, bob_token, ite
             solr.solr_advanced_search("brain OR atlas")
 
 
-def test_tracker(midas_server, api, admin, jane, jane_token, tmp_path):
+@pytest.fixture
+def tracker12(api_for):
+    """An emulator answering the tracker 1.2 API, with Jane, an admin and their caller."""
+    with MidasServer(tracker="1.2") as server:
+        jane = server.create_user("user@example.com", "password", "Jane", "Doe")
+        admin = server.create_user("admin@example.com", "root", "Ada", "Admin", admin=True)
+        api = api_for(server)
+        yield server, api, jane, admin, api.login(jane)
+
+
+def test_tracker_1_2(tracker12, tmp_path):
+    midas_server, api, jane, admin, jane_token = tracker12
     community = midas_server.create_community("results", jane.email)
     item = api.ok("midas.item.create", token=jane_token, name="output",
                   parentid=community.private_folder_id)["item_id"]
@@ -138,7 +151,7 @@ def test_tracker(midas_server, api, admin, jane, jane_token, tmp_path):
                                               "nightly", "ignored", "abc123",
                                               "2024-01-02 03:04:05")
         assert [s["value"] for s in scalars] == ["3"]
-        with pytest.raises(exceptions.UnknownMethod):
+        with pytest.raises(TypeError, match="producer_id"):
             tracker.create_submission(jane_token, name="x")
         other = api.login(admin)
         with pytest.raises(exceptions.ModuleError, match="Invalid submitTime"):
@@ -197,7 +210,8 @@ def test_disabled_modules_do_not_resolve():
     assert MidasServer(modules="mfa, Solr").config.modules == ("api", "mfa", "solr")
 
 
-def test_results_upload_json_edge_documents_and_a_slow_body(midas_server, api, jane, jane_token):
+def test_results_upload_json_edge_documents_and_a_slow_body(tracker12):
+    midas_server, api, jane, _admin, jane_token = tracker12
     community = midas_server.create_community("slow", jane.email)
     target = f"{api.url}/api/json"
     query = {"method": "midas.tracker.results.upload.json", "token": jane_token,
@@ -220,3 +234,63 @@ def test_results_upload_json_edge_documents_and_a_slow_body(midas_server, api, j
             assert block, answer
             answer += block
     assert b'"value":"1"' in answer
+
+
+def test_tracker_2_0_4_is_the_default(midas_server, api, admin, jane, jane_token, bob_token):
+    community = midas_server.create_community("results", jane.email)
+    item = api.ok("midas.item.create", token=jane_token, name="output",
+                  parentid=community.private_folder_id)["item_id"]
+    submission = api.ok("midas.tracker.submission.add", token=jane_token,
+                        communityId=community.community_id, producerDisplayName="nightly",
+                        producerRevision=" abc123 ", branch="main",
+                        submitTime="2024-01-02 03:04:05", params='{"k": 1, "s": "x"}',
+                        extraUrls='[{"label": "log"}]')
+    assert submission["_type"] == "Tracker_Submission" and submission["_id"] == submission[
+        "submission_id"]
+    assert (submission["producer_revision"], submission["branch"], submission["submit_time"],
+            submission["user_id"], submission["official"]) == (
+        "abc123", "main", "2024-01-02 03:04:05", "", "")
+    assert submission["extra_urls"] == [{"label": "log"}]
+    assert api.fail("midas.tracker.submission.add", token=jane_token,
+                    communityId=community.community_id, producerDisplayName="nightly",
+                    producerRevision="r", branch="main", submitTime="now",
+                    uuid=submission["uuid"]) == ("-150", "That uuid is already in use")
+    assert api.fail("midas.tracker.submission.add", token=jane_token,
+                    communityId=community.community_id, producerDisplayName="nightly",
+                    producerRevision="r", branch="main") == ("-1", "Invalid submitTime value: ")
+    assert api.fail("midas.tracker.submission.add", communityId=community.community_id,
+                    producerDisplayName="n", producerRevision="r", branch="b") == (
+        "-151", "Only authenticated users can create submissions.")
+    scalar = api.ok("midas.tracker.scalar.add", token=jane_token,
+                    communityId=community.community_id, producerDisplayName="nightly",
+                    metricName="accuracy", value="0.5", submissionUuid=submission["uuid"],
+                    unit="%", configItemId=item)
+    assert list(scalar) == ["scalar_id", "trend_id", "submission_id", "submit_time", "branch",
+                            "official", "value"]
+    assert (scalar["value"], scalar["submission_id"], scalar["branch"]) == (
+        "0.5", submission["submission_id"], "")
+    fresh = api.ok("midas.tracker.scalar.add", token=jane_token,
+                   communityId=community.community_id, producerDisplayName="nightly",
+                   metricName="accuracy", value="2x", submissionUuid="new-run")
+    assert fresh["value"] == "2" and fresh["submission_id"] != submission["submission_id"]
+    assert api.fail("midas.tracker.scalar.add", token=jane_token,
+                    communityId=community.community_id, producerDisplayName="nightly",
+                    metricName="m", value="1") == ("-1", "Parameter submissionUuid must be set.")
+    assert api.fail("midas.tracker.scalar.add", token=bob_token,
+                    communityId=community.community_id, producerDisplayName="n",
+                    metricName="m", value="1", submissionUuid="u") == (
+        "403", "Write permission required on community")
+    assert api.ok("midas.tracker.item.associate", token=jane_token,
+                  submissionUuid=submission["uuid"], itemId=item, label="output") == ""
+    assert api.fail("midas.tracker.item.associate", token=jane_token, submissionUuid="none",
+                    itemId=item, label="x") == ("404", "Invalid submission uuid: none")
+    assert api.ok("midas.tracker.submission.validate", token=jane_token,
+                  uuid=submission["uuid"], submissionDocument='{"a": 1}') == ""
+    assert api.fail("midas.tracker.submission.validate", token=jane_token, uuid="none") == (
+        "403", "The submission does not exist")
+    assert api.ok("midas.tracker.aggregatemetrics.update", token=jane_token,
+                  uuid=submission["uuid"]) == []
+    assert api.fail("midas.tracker.aggregatemetrics.update", token=bob_token,
+                    uuid=submission["uuid"])[0] == "403"
+    for gone in ("midas.tracker.submission.create", "midas.tracker.results.upload.json"):
+        assert api.fail(gone, token=jane_token)[0] == "-101"

@@ -273,3 +273,41 @@ def test_default_api_key_of_an_existing_user(midas_server):
     assert midas_server.default_api_key("kim@example.com") == user.api_key
     with pytest.raises(ValueError, match="no user"):
         midas_server.default_api_key("nobody@example.com")
+
+
+def test_stopping_while_a_request_still_uses_the_database(monkeypatch, caplog):
+    from pydas.testing.backend.items import Items
+
+    server = MidasServer().start()
+    user = server.create_user("s@example.com", "pw", "S", "T")
+    token = requests.post(f"{server.url}/api/json", params={"method": "midas.login"},
+                          data={"email": user.email, "apikey": user.api_key,
+                                "appname": "Default"}, timeout=10).json()["data"]["token"]
+    item = requests.post(f"{server.url}/api/json", params={"method": "midas.item.create"},
+                         data={"token": token, "name": "i", "parentid": user.private_folder_id},
+                         timeout=10).json()["data"]["item_id"]
+    upload = requests.post(f"{server.url}/api/json",
+                           params={"method": "midas.upload.generatetoken"},
+                           data={"token": token, "itemid": item, "filename": "f"},
+                           timeout=10).json()["data"]["token"]
+    requests.put(f"{server.url}/api/json", params={
+        "method": "midas.upload.perform", "uploadtoken": upload, "filename": "f", "length": 3},
+        data=b"abc", timeout=10)
+    counting, stopped = threading.Event(), threading.Event()
+    count_download = Items.count_download
+
+    def count_after_the_stop(self, item_id):
+        counting.set()
+        stopped.wait(5)
+        count_download(self, item_id)
+
+    monkeypatch.setattr(Items, "count_download", count_after_the_stop)
+    response = requests.get(f"{server.url}/download/", params={"items": item,
+                                                               "authToken": token}, timeout=10)
+    assert response.content == b"abc"  # the download is counted after the body was sent
+    assert counting.wait(5)
+    with caplog.at_level(logging.DEBUG, logger="pydas.testing"):
+        server.stop()
+        stopped.set()
+        time.sleep(0.2)
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

@@ -1,6 +1,7 @@
 """The wire format: envelope, string typing, name resolution, parameters, verbs."""
 
 import http.client
+import socket
 from urllib.parse import urlsplit
 
 import requests
@@ -217,3 +218,52 @@ def test_keep_alive_connection_is_reused(midas_server):
         sockets.append(connection.sock)
     connection.close()
     assert sockets[0] is sockets[1] is sockets[2]
+
+
+def _raw_exchange(url, request, first_only=False):
+    split = urlsplit(url)
+    with socket.create_connection((split.hostname, split.port), timeout=10) as raw:
+        raw.sendall(request)
+        answer = b""
+        while True:
+            block = raw.recv(65536)
+            if not block:
+                break
+            answer += block
+            if first_only:
+                break
+    return answer
+
+
+def test_request_lines_and_headers_are_read_like_a_web_server(api):
+    base = urlsplit(api.url).path
+    version = f"GET {base}/api/json?method=midas.version".encode()
+    # HTTP/1.0 closes after the answer unless it asks for keep-alive.
+    assert b'"version":"3.4.2"' in _raw_exchange(api.url, version + b" HTTP/1.0\r\n\r\n")
+    assert _raw_exchange(api.url, version + b" HTTP/2.0\r\n\r\n").startswith(b"HTTP/1.1 505")
+    assert _raw_exchange(api.url, version + b" HTTP/1.x\r\n\r\n").startswith(b"HTTP/1.1 400")
+    many = b"".join(b"X-%d: y\r\n" % number for number in range(120))
+    assert _raw_exchange(api.url, version + b" HTTP/1.1\r\n" + many + b"\r\n").startswith(
+        b"HTTP/1.1 431")
+    folded = (f"POST {base}/api/json?method=midas.user.get HTTP/1.1\r\nHost: x\r\n"
+              "Content-Type:\r\n application/x-www-form-urlencoded\r\nContent-Length: 11\r\n"
+              "Connection: close\r\n\r\nemail=x@y.z").encode()
+    assert b'"data":""' in _raw_exchange(api.url, folded)
+
+
+def test_expect_100_continue_is_answered_before_the_body(api, jane, jane_token):
+    item = api.ok("midas.item.create", token=jane_token, name="curl",
+                  parentid=jane.private_folder_id)["item_id"]
+    upload = api.ok("midas.upload.generatetoken", token=jane_token, itemid=item,
+                    filename="c")["token"]
+    split = urlsplit(api.url)
+    with socket.create_connection((split.hostname, split.port), timeout=10) as raw:
+        raw.sendall(f"PUT {split.path}/api/json?method=midas.upload.perform&uploadtoken="
+                    f"{upload}&filename=c&length=3 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                    "Expect: 100-continue\r\n\r\n".encode())
+        assert raw.recv(4096).startswith(b"HTTP/1.1 100 Continue")
+        raw.sendall(b"abc")
+        answer = b""
+        while not answer.endswith(b"}"):
+            answer += raw.recv(65536)
+    assert b'"sizebytes":"3"' in answer

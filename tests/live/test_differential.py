@@ -7,7 +7,9 @@ removed afterwards on the real server, which is shared.
 """
 
 import hashlib
+import struct
 import uuid
+import zlib
 from typing import Dict, Iterator
 
 import pytest
@@ -34,18 +36,23 @@ def real(live) -> Iterator[Side]:
     side.session.close()
 
 
+def _emulator_side(server: MidasServer, live: Dict[str, str]) -> Side:
+    """The emulator with the kit's accounts (same e-mails, passwords and names)."""
+    accounts = {}
+    for role in ("admin", "user", "otp"):
+        wanted = _account(live, role)
+        first, last = _NAMES[role]
+        record = server.create_user(wanted.email, wanted.password, first, last,
+                                    admin=role == "admin")
+        accounts[role] = Account(record.email, record.password, record.api_key)
+    server.set_otp(accounts["otp"].email)
+    return Side("emulator", server.url, accounts)
+
+
 @pytest.fixture
 def emulator(live) -> Iterator[Side]:
     with MidasServer(modules=KIT_MODULES) as server:
-        accounts = {}
-        for role in ("admin", "user", "otp"):
-            wanted = _account(live, role)
-            first, last = _NAMES[role]
-            record = server.create_user(wanted.email, wanted.password, first, last,
-                                        admin=role == "admin")
-            accounts[role] = Account(record.email, record.password, record.api_key)
-        server.set_otp(accounts["otp"].email)
-        side = Side("emulator", server.url, accounts)
+        side = _emulator_side(server, live)
         yield side
         side.session.close()
 
@@ -446,3 +453,187 @@ def test_thumbnails_and_dicom(real, emulator, unique):
         _delete(side, root)
 
     compare(scenario, real, emulator)
+
+
+def test_permissions(real, emulator, unique):
+    def scenario(side: Side) -> None:
+        root = _scratch(side, unique)
+        item = side.call("item", "midas.item.create", as_role="user", name="shared",
+                         parentid=root)["item_id"]
+        other = side.call("other user", "midas.user.get",
+                          email=side.accounts["otp"].email)["user_id"]
+        side.call("list folder", "midas.folder.list.permissions", as_role="user",
+                  folder_id=root)
+        side.call("list folder as other", "midas.folder.list.permissions", as_role="otp",
+                  folder_id=root)
+        side.call("list folder missing id", "midas.folder.list.permissions",
+                  as_role="user")
+        side.call("list item", "midas.item.list.permissions", as_role="user", item_id=item)
+        side.call("other reads item", "midas.item.get", as_role="otp", id=item)
+        side.call("add user read recursive", "midas.folder.add.policyuser", as_role="user",
+                  folder_id=root, user_id=other, policy="Read", recursive="1")
+        side.call("other reads item now", "midas.item.get", as_role="otp", id=item)
+        side.call("other writes", "midas.item.create", as_role="otp", name="x",
+                  parentid=root)
+        side.call("add bad policy", "midas.item.add.policyuser", as_role="user",
+                  item_id=item, user_id=other, policy="Owner")
+        side.call("add unknown user", "midas.item.add.policyuser", as_role="user",
+                  item_id=item, user_id="987654321", policy="Read")
+        side.call("item add write", "midas.item.add.policyuser", as_role="user",
+                  item_id=item, user_id=other, policy="Write")
+        side.call("list item after", "midas.item.list.permissions", as_role="user",
+                  item_id=item)
+        side.call("item remove user", "midas.item.remove.policyuser", as_role="user",
+                  item_id=item, user_id=other)
+        side.call("folder remove user", "midas.folder.remove.policyuser", as_role="user",
+                  folder_id=root, user_id=other)
+        side.call("other reads item again", "midas.item.get", as_role="otp", id=item)
+        side.call("public recursive", "midas.folder.set.privacy.recursive", as_role="user",
+                  folder_id=root, privacy="Public")
+        side.call("anonymous reads item", "midas.item.get", id=item)
+        side.call("list item public", "midas.item.list.permissions", as_role="user",
+                  item_id=item)
+        side.call("add anonymous group", "midas.item.add.policygroup", as_role="user",
+                  item_id=item, group_id="0", policy="Write")
+        side.call("remove anonymous group", "midas.item.remove.policygroup", as_role="user",
+                  item_id=item, group_id="0")
+        side.call("anonymous reads item after", "midas.item.get", id=item)
+        _delete(side, root)
+
+    compare(scenario, real, emulator)
+
+
+def test_upload_edge_cases(real, emulator, unique):
+    def scenario(side: Side) -> None:
+        root = _scratch(side, unique)
+        item = side.call("item", "midas.item.create", as_role="user", name="edge",
+                         parentid=root)["item_id"]
+        _upload(side, "one zero byte", item, "zero.txt", b"0")
+        _upload(side, "one other byte", item, "one.txt", b"1")
+        token = side.secret(side.call("generatetoken", "midas.upload.generatetoken",
+                                      as_role="user", itemid=item, filename="long")["token"])
+        side.put("longer body than length", b"0123456789", uploadtoken=token,
+                 filename="long", length=4, revision="head")
+        token = side.secret(side.call("generatetoken", "midas.upload.generatetoken",
+                                      as_role="user", itemid=item, filename="bad")["token"])
+        side.put("length not a number", b"abc", uploadtoken=token, filename="bad",
+                 length="abc", revision="head")
+        token = side.secret(side.call("generatetoken", "midas.upload.generatetoken",
+                                      as_role="user", itemid=item, filename="r")["token"])
+        side.put("unknown revision", b"abc", uploadtoken=token, filename="r", length=3,
+                 revision="9")
+        side.call("item", "midas.item.get", as_role="user", id=item)
+        _delete(side, root)
+
+    compare(scenario, real, emulator)
+
+
+def _png(width: int = 8, height: int = 8) -> bytes:
+    """A small valid RGB PNG."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x * 30 % 256, y * 30 % 256, 128)) for x in range(width))
+        for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def _dicom() -> bytes:
+    """A tiny DICOM Part-10 file, explicit VR little endian, with a few tags."""
+    def element(group: int, number: int, vr: bytes, value: bytes) -> bytes:
+        if len(value) % 2:
+            value += b" "
+        return struct.pack("<HH", group, number) + vr + struct.pack("<H", len(value)) + value
+    syntax = b"1.2.840.10008.1.2.1\x00"
+    meta = element(0x0002, 0x0010, b"UI", syntax)
+    group_length = struct.pack("<HH", 0x0002, 0x0000) + b"UL" + struct.pack("<HI", 4, len(meta))
+    body = (element(0x0008, 0x0060, b"CS", b"MR")
+            + element(0x0010, 0x0010, b"PN", b"Doe^Jane")
+            + element(0x0010, 0x0020, b"LO", b"P-0001"))
+    return bytes(128) + b"DICM" + group_length + meta + body
+
+
+def test_thumbnails_and_dicom_with_content(real, emulator, unique):
+    def scenario(side: Side) -> None:
+        root = _scratch(side, unique)
+        image = side.call("image item", "midas.item.create", as_role="user", name="picture",
+                          parentid=root)["item_id"]
+        _upload(side, "png", image, "picture.png", _png())
+        bitstream = side.call("image get", "midas.item.get", as_role="user",
+                              id=image)["revisions"][0]["bitstreams"][0]["bitstream_id"]
+        side.call("small thumbnail", "midas.thumbnailcreator.create.small.thumbnail",
+                  as_role="user", itemId=image)
+        side.call("big thumbnail", "midas.thumbnailcreator.create.big.thumbnail",
+                  as_role="user", itemId=image, bitstreamId=bitstream, width="4")
+        side.call("image after", "midas.item.get", as_role="user", id=image)
+        scan = side.call("dicom item", "midas.item.create", as_role="user", name="scan",
+                         parentid=root)["item_id"]
+        _upload(side, "dicom", scan, "scan.dcm", _dicom())
+        side.call("extract", "midas.dicomextractor.extract", as_role="user", item=scan)
+        side.call("metadata", "midas.item.getmetadata", as_role="user", id=scan)
+        _delete(side, root)
+
+    compare(scenario, real, emulator)
+
+
+# -- tracker (a kit server with MariaDB) -----------------------------------------------------
+
+@pytest.fixture
+def tracker_real(tracker) -> Iterator[Side]:
+    side = Side("real", tracker["MIDAS_URL"], {role: _account(tracker, role) for role in _KEYS})
+    yield side
+    side.session.close()
+
+
+@pytest.fixture
+def tracker_emulator(tracker) -> Iterator[Side]:
+    with MidasServer(modules=f"{KIT_MODULES},tracker") as server:
+        yield _emulator_side(server, tracker)
+
+
+def test_tracker(tracker_real, tracker_emulator, unique):
+    def scenario(side: Side) -> None:
+        created = side.call("community", "midas.community.create", as_role="admin",
+                            name=unique)
+        community = (created or {"community_id": "0"})["community_id"]
+        submission = side.call(
+            "submission.add", "midas.tracker.submission.add", as_role="admin",
+            communityId=community, producerDisplayName="nightly", producerRevision="abc",
+            branch="main", submitTime="2024-01-02 03:04:05", uuid=f"{unique}-run",
+            params='{"k": 1}') or {}
+        side.call("submission.add again", "midas.tracker.submission.add", as_role="admin",
+                  communityId=community, producerDisplayName="nightly", producerRevision="abc",
+                  branch="main", submitTime="now", uuid=f"{unique}-run")
+        side.call("submission.add no time", "midas.tracker.submission.add", as_role="admin",
+                  communityId=community, producerDisplayName="nightly", producerRevision="abc",
+                  branch="main")
+        side.call("submission.add missing branch", "midas.tracker.submission.add",
+                  as_role="admin", communityId=community, producerDisplayName="n",
+                  producerRevision="r")
+        side.call("scalar.add", "midas.tracker.scalar.add", as_role="admin",
+                  communityId=community, producerDisplayName="nightly", metricName="accuracy",
+                  value="0.5", submissionUuid=submission.get("uuid", "x"), unit="%")
+        side.call("scalar.add new submission", "midas.tracker.scalar.add", as_role="admin",
+                  communityId=community, producerDisplayName="nightly", metricName="speed",
+                  value="3", submissionUuid=f"{unique}-other")
+        side.call("scalar.add without submission", "midas.tracker.scalar.add",
+                  as_role="admin", communityId=community, producerDisplayName="nightly",
+                  metricName="m", value="1")
+        side.call("scalar.add as user", "midas.tracker.scalar.add", as_role="user",
+                  communityId=community, producerDisplayName="nightly", metricName="m",
+                  value="1", submissionUuid="x")
+        side.call("submission.validate", "midas.tracker.submission.validate", as_role="admin",
+                  uuid=submission.get("uuid", "x"))
+        side.call("submission.validate unknown", "midas.tracker.submission.validate",
+                  as_role="admin", uuid=f"{unique}-none")
+        side.call("aggregatemetrics.update", "midas.tracker.aggregatemetrics.update",
+                  as_role="admin", uuid=submission.get("uuid", "x"))
+        side.call("submission.create", "midas.tracker.submission.create", as_role="admin")
+        side.call("results.upload.json", "midas.tracker.results.upload.json",
+                  as_role="admin")
+        side.call("cleanup", "midas.community.delete", as_role="admin", id=community)
+
+    compare(scenario, tracker_real, tracker_emulator)

@@ -159,8 +159,9 @@ def test_uploading_into_a_read_only_folder_names_the_destination(live, live_user
     _log_in_as_the_other_user(live, live_otp, monkeypatch)
     destination = _other_users_path(live_user, shared, "read")
     (tmp_path / "refused.txt").write_bytes(b"no")
-    with pytest.raises(exceptions.InvalidPolicy, match="no write permission on"):
+    with pytest.raises(exceptions.InvalidPolicy, match="no write permission on") as refused:
         pydas.upload(str(tmp_path / "refused.txt"), destination=destination, quiet=True)
+    assert destination in str(refused.value)
 
 
 def test_downloading_a_closed_folder_is_path_not_found(live, live_user, live_otp, shared,

@@ -60,13 +60,18 @@ def _gone(live_user, folder_id):
     return True
 
 
+@pytest.mark.parametrize("given_by", ["option", "environment"])
 def test_with_a_credentials_file_the_users_suite_runs_on_the_real_server(
-        live, live_user, tmp_path, monkeypatch):
+        live, live_user, tmp_path, monkeypatch, given_by):
     credentials = tmp_path / "server.env"
     credentials.write_text("".join(f"{key}={live[key]}\n"
                                    for key in ("MIDAS_URL", "MIDAS_EMAIL", "MIDAS_API_KEY")))
-    status, seen = _run_users_suite(tmp_path, monkeypatch, "--midas-credentials",
-                                    str(credentials))
+    if given_by == "option":
+        options = ["--midas-credentials", str(credentials)]
+    else:
+        monkeypatch.setenv("PYDAS_TEST_CREDENTIALS", str(credentials))
+        options = []
+    status, seen = _run_users_suite(tmp_path, monkeypatch, *options)
     assert status == 0
     assert (seen["real"], seen["url"], seen["email"]) == (True, live["MIDAS_URL"],
                                                           live["MIDAS_EMAIL"])

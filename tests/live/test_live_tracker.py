@@ -45,7 +45,6 @@ def _submission_of(rest, scalar):
     return rest("submission", rest("scalar", scalar["scalar_id"])["submission_id"])
 
 
-@pytest.mark.xfail(strict=True, reason=TRACKER_1_ONLY)
 @covers("TrackerDriver.add_scalar_data")
 def test_a_scalar_is_stored_with_its_revision_time_and_links(tracker_admin, community, rest,
                                                              tracker_database):
@@ -67,12 +66,11 @@ def test_a_scalar_is_stored_with_its_revision_time_and_links(tracker_admin, comm
     assert json.loads(submission["extra_urls"]) == [
         {"label": "log", "text": "log", "href": "http://127.0.0.1:9/log"}]
     assert sorted(tracker_database(
-        f"SELECT param_name, text_value FROM tracker_param "
+        f"SELECT param_name, param_type, COALESCE(text_value, numeric_value) FROM tracker_param "
         f"WHERE submission_id = {int(submission['submission_id'])}")) == [
-        ["mode", "fast"], ["seed", "7"]]
+        ["mode", "text", "fast"], ["seed", "numeric", "7"]]
 
 
-@pytest.mark.xfail(strict=True, reason=TRACKER_1_ONLY)
 @covers("TrackerDriver.add_scalar_data")
 def test_scalars_of_one_submission_uuid_share_the_submission(tracker_admin, community, rest):
     communicator, token = tracker_admin.communicator, tracker_admin.token
@@ -87,7 +85,6 @@ def test_scalars_of_one_submission_uuid_share_the_submission(tracker_admin, comm
     assert (submission["uuid"], submission["producer_revision"]) == (shared, "r9")
 
 
-@pytest.mark.xfail(strict=True, reason=TRACKER_1_ONLY)
 @covers("TrackerDriver.add_scalar_data")
 def test_an_unofficial_scalar_has_an_unofficial_submission(tracker_admin, community, rest):
     scalar = tracker_admin.communicator.add_scalar_data(
@@ -106,7 +103,6 @@ def test_a_scalar_needs_write_permission_on_the_community(tracker_user, communit
         )
 
 
-@pytest.mark.xfail(strict=True, reason=TRACKER_1_ONLY)
 @covers("TrackerDriver.upload_json_results")
 def test_json_results_become_one_scalar_per_number(tracker_admin, community, rest, tmp_path):
     path = tmp_path / "results.json"
@@ -128,7 +124,6 @@ def test_json_results_become_one_scalar_per_number(tracker_admin, community, res
         "kidney", "spleen"]
 
 
-@pytest.mark.xfail(strict=True, reason=TRACKER_1_ONLY)
 @covers("TrackerDriver.associate_item_with_scalar_data")
 def test_an_item_is_associated_with_the_submission_of_a_scalar(tracker_admin, community,
                                                                tracker_database):
@@ -144,7 +139,6 @@ def test_an_item_is_associated_with_the_submission_of_a_scalar(tracker_admin, co
         f"WHERE submission_id = {int(scalar['submission_id'])}") == [[item["item_id"], "output"]]
 
 
-@pytest.mark.xfail(strict=True, reason=TRACKER_1_ONLY)
 @covers("TrackerDriver.create_submission")
 def test_a_submission_is_created_with_its_uuid_and_name(tracker_admin, community, rest):
     wanted = uuid.uuid4().hex
@@ -155,3 +149,46 @@ def test_a_submission_is_created_with_its_uuid_and_name(tracker_admin, community
     stored = rest("submission", submission["submission_id"])
     assert (stored["uuid"], stored["name"], stored["producer_revision"]) == (
         wanted, "nightly", "r77")
+
+
+@covers("TrackerDriver.tracker_api_version", "TrackerDriver.add_scalar_data")
+def test_the_driver_finds_the_tracker_api_of_each_server(tracker_admin, live_admin):
+    assert tracker_admin.communicator.tracker_api_version() == 2
+    # The SQLite server has no tracker module: its refusal comes from the call itself.
+    assert live_admin.communicator.tracker_api_version() == 1
+    with pytest.raises(exceptions.UnknownMethod, match="tracker.scalar.add"):
+        live_admin.communicator.add_scalar_data(live_admin.token, 1, "p", "m", "r", "now", 1)
+
+
+@covers("TrackerDriver.create_submission", "TrackerDriver.add_scalar_data")
+def test_a_scalar_goes_into_a_submission_given_by_id(tracker_admin, community, rest,
+                                                     tracker_database):
+    communicator, token = tracker_admin.communicator, tracker_admin.token
+    submission = communicator.create_submission(
+        token, community_id=community["community_id"], producer_display_name="Segmenter",
+        producer_revision="r8", submit_time="2024-02-02 02:02:02")
+    folder = communicator.get_community_children(community["community_id"], token)["folders"][0]
+    config = communicator.create_item(token, "config", folder["folder_id"])["item_id"]
+    scalar = communicator.add_scalar_data(
+        token, community["community_id"], "Segmenter", "dice", "ignored", "ignored", 0.7,
+        submission_id=submission["submission_id"], config_item_id=config)
+    assert scalar["submission_id"] == submission["submission_id"]
+    assert rest("submission", submission["submission_id"])["producer_revision"] == "r8"
+    trendgroup = rest("trend", scalar["trend_id"])["trendgroup_id"]
+    assert tracker_database(f"SELECT config_item_id FROM tracker_trendgroup "
+                            f"WHERE trendgroup_id = {int(trendgroup)}") == [[config]]
+
+
+@covers("TrackerDriver.create_submission", "TrackerDriver.associate_item_with_scalar_data",
+        "TrackerDriver.upload_json_results")
+def test_what_tracker_2_cannot_do_is_refused_before_sending(tracker_admin, community,
+                                                            tmp_path):
+    communicator, token = tracker_admin.communicator, tracker_admin.token
+    with pytest.raises(TypeError, match="producer_display_name"):
+        communicator.create_submission(token, community_id=community["community_id"])
+    with pytest.raises(exceptions.InvalidParameter, match="submission of scalar 987654321"):
+        communicator.associate_item_with_scalar_data(token, 1, 987654321, "output")
+    (tmp_path / "broken.json").write_text("{not json")
+    with pytest.raises(exceptions.LocalInputError, match="not a JSON document"):
+        communicator.upload_json_results(token, str(tmp_path / "broken.json"),
+                                         community["community_id"], "Segmenter", "m", "r1", "now")

@@ -2,9 +2,11 @@
 
 The tree has what breaks naive clients: nested folders, an empty file and an
 empty directory, a few MB, non-ASCII names and names with `` `` ``#`` ``&``
-``%`` ``+``, and a leaf folder of several files (one item with several
-bitstreams under ``leaf_folders_as_items``). Re-runs go through a counting
-proxy in front of the server, which proves that they move no file bytes.
+``%`` ``+`` (the server writes a name raw into its download redirect, see
+``test_live_downloads.py``), and a leaf folder of several files (one item with
+several bitstreams under ``leaf_folders_as_items``). Re-runs go through a
+counting proxy in front of the server, which proves that they move no file
+bytes.
 """
 
 import hashlib
@@ -220,3 +222,4 @@ def test_one_item_downloads_as_its_file_or_as_a_folder_of_its_files(live, live_u
     several = pydas.download(f"{destination}/tree/series 01", str(tmp_path / "many"), quiet=True)
     assert several == str(tmp_path / "many" / "series 01")
     assert _local(tmp_path / "many" / "series 01") == _local(tree / "series 01")
+

@@ -26,6 +26,7 @@ bytes' MD5, or for a ZIP the member names and the MD5 of each member).
 
 import hashlib
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -52,7 +53,7 @@ ID_KINDS = {
     "license_id": "license",
     "assetstore_id": "assetstore",
     "submission_id": "submission", "producer_id": "producer", "trend_id": "trend",
-    "scalar_id": "scalar",
+    "scalar_id": "scalar", "_id": "submission", "trendgroup_id": "trendgroup",
     "id": "id",
 }
 _OPAQUE_NUMBERS = frozenset({"left_index", "right_index"})
@@ -234,6 +235,11 @@ class Side:
             return "<time>"
         if key == "uuid" and _UUID.match(value):
             return "<uuid>"
+        if value.startswith("{") and value.endswith("}"):
+            try:  # a JSON document inside a string (dicomextractor's answer)
+                return ["<json>", self._shape(json.loads(value))]
+            except ValueError:
+                pass
         if value.startswith(self.url):
             return "<base>" + value[len(self.url):]
         return self._mask(value)

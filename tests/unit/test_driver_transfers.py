@@ -1,6 +1,5 @@
-"""Streamed uploads (perform_upload, upload_json_results) and downloads."""
+"""Streamed uploads (perform_upload) and downloads (tracker uploads: test_tracker_driver.py)."""
 
-import json
 import os
 
 import pytest
@@ -284,40 +283,6 @@ def test_unseekable_payload_is_sent_chunked_and_never_retried(mocked, sleeps):
     with pytest.raises(exceptions.RequestError):
         core(sleeps).request("midas.custom.put", file_payload=Unseekable(b"abc"))
     assert sleeps.waits == []
-
-
-# -- upload_json_results ----------------------------------------------------------------------
-
-
-def test_upload_json_results(mocked, tmp_path):
-    results = tmp_path / "results.json"
-    results.write_text(json.dumps({"a": {"acc": 0.9}}))
-    reader = BodyReader([{"scalar_id": "1"}])
-    mocked.add_callback(responses.PUT, ENDPOINT, callback=reader)
-    returned = drivers.TrackerDriver(BASE).upload_json_results(
-        TOKEN, str(results), 2, "prod", "ignored", "rev1", "2024-01-01",
-        config_item_id=11, test_dataset_id=12, truth_dataset_id=13, parent_keys="a",
-        silent=True, unofficial=False, build_results_url="http://ci", branch="main",
-        params={"k": "v"}, extra_urls=[{"label": "l", "text": "t", "href": "h"}],
-    )
-    assert returned == [{"scalar_id": "1"}]
-    request = mocked.calls[0].request
-    assert request.method == "PUT"
-    assert query_params(request) == {
-        "token": TOKEN, "communityId": "2", "producerDisplayName": "prod",
-        "metricName": "ignored", "producerRevision": "rev1", "submitTime": "2024-01-01",
-        "configItemId": "11", "testDatasetId": "12", "truthDatasetId": "13",
-        "parentKeys": "a", "silent": "True", "buildResultsUrl": "http://ci", "branch": "main",
-        "params": '{"k": "v"}', "extraUrls": '[{"label": "l", "text": "t", "href": "h"}]',
-    }
-    assert reader.bodies == [results.read_bytes()]
-
-
-def test_upload_json_results_missing_file(mocked, tmp_path):
-    with pytest.raises(FileNotFoundError):
-        drivers.TrackerDriver(BASE).upload_json_results(
-            TOKEN, str(tmp_path / "none.json"), 2, "p", "m", "r", "t")
-    assert len(mocked.calls) == 0
 
 
 # -- downloads ----------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ USER = {"user_id": "1", "email": "a@b.c"}
 COMMUNITY = {"community_id": "2", "name": "C"}
 
 Core = drivers.CoreDriver
-Tracker = drivers.TrackerDriver
 
 CASES = [
     # (id, driver class, call, API method, parameters sent, data, returned)
@@ -208,42 +207,6 @@ CASES = [
     ("small-thumbnail", drivers.ThumbnailCreatorDriver,
      lambda d: d.create_small_thumbnail(T, 7),
      "midas.thumbnailcreator.create.small.thumbnail", {"token": T, "itemId": "7"}, ITEM, ITEM),
-    ("scalar", Tracker, lambda d: d.add_scalar_data(T, 2, "prod", "acc", "abc1", "now", 0.5),
-     "midas.tracker.scalar.add",
-     {"token": T, "communityId": "2", "producerDisplayName": "prod", "metricName": "acc",
-      "producerRevision": "abc1", "submitTime": "now", "value": "0.5"},
-     {"scalar_id": "1"}, {"scalar_id": "1"}),
-    ("scalar-all", Tracker,
-     lambda d: d.add_scalar_data(
-         T, 2, "prod", "acc", "abc1", "now", 0.5, config_item_id=11, test_dataset_id=12,
-         truth_dataset_id=13, silent=True, unofficial=True, build_results_url="http://ci/1",
-         branch="main", submission_id=14, submission_uuid="su", params={"k": 1},
-         extra_urls=[{"label": "l", "text": "t", "href": "h"}], unit="mm",
-         reproduction_command="make"),
-     "midas.tracker.scalar.add",
-     {"token": T, "communityId": "2", "producerDisplayName": "prod", "metricName": "acc",
-      "producerRevision": "abc1", "submitTime": "now", "value": "0.5",
-      "configItemId": "11", "testDatasetId": "12", "truthDatasetId": "13", "silent": "True",
-      "unofficial": "True", "buildResultsUrl": "http://ci/1", "branch": "main",
-      "submissionId": "14", "submissionUuid": "su", "params": '{"k": 1}',
-      "extraUrls": '[{"label": "l", "text": "t", "href": "h"}]', "unit": "mm",
-      "reproductionCommand": "make"},
-     {"scalar_id": "1"}, {"scalar_id": "1"}),
-    ("scalar-false-flags", Tracker,
-     lambda d: d.add_scalar_data(T, 2, "p", "m", "r", "t", 1, silent=False, unofficial=0),
-     "midas.tracker.scalar.add",
-     {"token": T, "communityId": "2", "producerDisplayName": "p", "metricName": "m",
-      "producerRevision": "r", "submitTime": "t", "value": "1"},
-     {"scalar_id": "1"}, {"scalar_id": "1"}),
-    ("associate", Tracker, lambda d: d.associate_item_with_scalar_data(T, 7, 1, "input"),
-     "midas.tracker.item.associate",
-     {"token": T, "scalarIds": "1", "itemId": "7", "label": "input"}, "", None),
-    ("submission", Tracker, lambda d: d.create_submission(T),
-     "midas.tracker.submission.create", {"token": T}, {"submission_id": "1"},
-     {"submission_id": "1"}),
-    ("submission-all", Tracker, lambda d: d.create_submission(T, uuid="u", name="n"),
-     "midas.tracker.submission.create", {"token": T, "uuid": "u", "name": "n"},
-     {"submission_id": "1"}, {"submission_id": "1"}),
 ]
 
 
@@ -272,9 +235,7 @@ def test_driver_method(mocked, cls, call, method, sent, data, returned):
 NEVER_REPEATED = {
     "midas.community.create", "midas.folder.create", "midas.item.create", "midas.link.create",
     "midas.upload.generatetoken", "midas.folder.delete", "midas.item.delete",
-    "midas.tracker.scalar.add", "midas.tracker.item.associate",
-    "midas.tracker.submission.create", "midas.batchmake.add.condor.dag",
-    "midas.batchmake.add.condor.job",
+    "midas.batchmake.add.condor.dag", "midas.batchmake.add.condor.job",
 }
 
 
@@ -462,20 +423,6 @@ def test_upload_offset_that_is_not_a_number(mocked):
     mocked.add(responses.POST, ENDPOINT, body=envelope({"offset": "abc"}))
     with pytest.raises(exceptions.ParseError, match="getoffset"):
         drivers.CoreDriver(BASE).get_upload_offset("1/2/x")
-
-
-def test_create_submission_reports_unknown_method(mocked):
-    mocked.add(
-        responses.POST,
-        ENDPOINT,
-        body=envelope(None, stat="fail", code="-101", message=(
-            "Server error. Requested method midas.tracker.submission.create does not exist.")),
-    )
-    with pytest.raises(exceptions.UnknownMethod) as caught:
-        drivers.TrackerDriver(BASE).create_submission(T)
-    assert not isinstance(caught.value, exceptions.InvalidToken)
-    assert caught.value.code == -101
-    assert caught.value.method == "midas.tracker.submission.create"
 
 
 def test_request_drops_none_and_returns_data(mocked):

@@ -22,6 +22,7 @@ from pydas.testing.backend.folders import Folders
 from pydas.testing.backend.items import Items
 from pydas.testing.backend.modules import Batchmake, Thumbnails
 from pydas.testing.backend.tracker import Tracker
+from pydas.testing.backend.tracker_legacy import LegacyTracker
 from pydas.testing.backend.uploads import Uploads
 from pydas.testing.backend.users import Users
 
@@ -48,6 +49,7 @@ class Backend:
         self.communities = Communities(self.db, self)
         self.thumbnails = Thumbnails(self.db, self)
         self.tracker = Tracker(self.db)
+        self.legacy_tracker = LegacyTracker(self.db)
         self.batchmake = Batchmake(self.db)
         self.items.define_predefined_metadata()
 

@@ -26,7 +26,7 @@ from typing import Any, Iterable, Iterator, List, Optional
 
 from pydas.testing.answers import ApiError
 
-__all__ = ["Database", "Row"]
+__all__ = ["Database", "Row", "ServerStopped"]
 
 Row = sqlite3.Row
 
@@ -101,19 +101,44 @@ CREATE TABLE IF NOT EXISTS itemthumbnail (
     itemthumbnail_id INTEGER PRIMARY KEY AUTOINCREMENT, item_id INTEGER UNIQUE,
     thumbnail_id INTEGER);
 CREATE TABLE IF NOT EXISTS tracker_producer (
-    producer_id INTEGER PRIMARY KEY AUTOINCREMENT, community_id INTEGER, display_name TEXT);
+    producer_id INTEGER PRIMARY KEY AUTOINCREMENT, community_id INTEGER NOT NULL,
+    repository TEXT DEFAULT '', executable_name TEXT DEFAULT '', display_name TEXT,
+    description TEXT DEFAULT '', revision_url TEXT DEFAULT '', histogram_max_x REAL,
+    grid_across_metric_groups INTEGER DEFAULT 0, histogram_number_of_bins INTEGER DEFAULT 10,
+    producer_definition TEXT);
+CREATE TABLE IF NOT EXISTS tracker_trendgroup (
+    trendgroup_id INTEGER PRIMARY KEY AUTOINCREMENT, producer_id INTEGER NOT NULL,
+    config_item_id INTEGER, test_dataset_id INTEGER, truth_dataset_id INTEGER);
 CREATE TABLE IF NOT EXISTS tracker_trend (
+    trend_id INTEGER PRIMARY KEY AUTOINCREMENT, trendgroup_id INTEGER, metric_name TEXT,
+    display_name TEXT, unit TEXT DEFAULT '', key_metric INTEGER DEFAULT 0);
+CREATE TABLE IF NOT EXISTS tracker_submission (
+    submission_id INTEGER PRIMARY KEY AUTOINCREMENT, producer_id INTEGER NOT NULL,
+    name TEXT DEFAULT '', uuid TEXT UNIQUE, submit_time TEXT, producer_revision TEXT,
+    user_id INTEGER DEFAULT -1, official INTEGER DEFAULT 1, build_results_url TEXT DEFAULT '',
+    branch TEXT DEFAULT '', extra_urls TEXT, reproduction_command TEXT, document TEXT);
+CREATE TABLE IF NOT EXISTS tracker_scalar (
+    scalar_id INTEGER PRIMARY KEY AUTOINCREMENT, trend_id INTEGER, value REAL,
+    submission_id INTEGER);
+CREATE TABLE IF NOT EXISTS tracker_submission2item (
+    submission_id INTEGER, item_id INTEGER, label TEXT, trendgroup_id INTEGER);
+CREATE TABLE IF NOT EXISTS tracker_param (
+    param_id INTEGER PRIMARY KEY AUTOINCREMENT, submission_id INTEGER, param_name TEXT,
+    param_type TEXT, text_value TEXT, numeric_value REAL);
+CREATE TABLE IF NOT EXISTS tracker1_producer (
+    producer_id INTEGER PRIMARY KEY AUTOINCREMENT, community_id INTEGER, display_name TEXT);
+CREATE TABLE IF NOT EXISTS tracker1_trend (
     trend_id INTEGER PRIMARY KEY AUTOINCREMENT, producer_id INTEGER, metric_name TEXT,
     unit TEXT, config_item_id INTEGER, test_dataset_id INTEGER, truth_dataset_id INTEGER);
-CREATE TABLE IF NOT EXISTS tracker_submission (
+CREATE TABLE IF NOT EXISTS tracker1_submission (
     submission_id INTEGER PRIMARY KEY AUTOINCREMENT, producer_id INTEGER, name TEXT,
     uuid TEXT UNIQUE, submit_time TEXT);
-CREATE TABLE IF NOT EXISTS tracker_scalar (
+CREATE TABLE IF NOT EXISTS tracker1_scalar (
     scalar_id INTEGER PRIMARY KEY AUTOINCREMENT, trend_id INTEGER, user_id INTEGER,
     submission_id INTEGER, official INTEGER, build_results_url TEXT, extra_urls TEXT,
     branch TEXT, submit_time TEXT, value REAL, producer_revision TEXT,
     reproduction_command TEXT, params TEXT);
-CREATE TABLE IF NOT EXISTS tracker_scalar2item (
+CREATE TABLE IF NOT EXISTS tracker1_scalar2item (
     scalar_id INTEGER, item_id INTEGER, label TEXT);
 CREATE TABLE IF NOT EXISTS batchmake_task (
     batchmake_task_id INTEGER PRIMARY KEY AUTOINCREMENT, user_id INTEGER);
@@ -125,6 +150,13 @@ CREATE TABLE IF NOT EXISTS condor_job (
     jobdefinition_filename TEXT, output_filename TEXT, error_filename TEXT,
     log_filename TEXT, post_filename TEXT);
 """
+
+
+class ServerStopped(ConnectionAbortedError):
+    """The emulator stopped while a request was still being handled.
+
+    A connection error, so that the HTTP layer drops the request quietly.
+    """
 
 
 class _Session(threading.local):
@@ -145,8 +177,8 @@ class Database:
         self.path = path
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
         self._writers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._all: List[sqlite3.Connection] = []
-        self._all_lock = threading.Lock()
+        self._pool_lock = threading.Lock()
+        self._closed = False
         self._write_lock = threading.Lock()
         self._session = _Session()
         self._counter = itertools.count()
@@ -172,23 +204,37 @@ class Database:
         connection.execute("PRAGMA busy_timeout=10000")
         if read_only:
             connection.execute("PRAGMA query_only=ON")
-        with self._all_lock:
-            self._all.append(connection)
         return connection
 
     def _borrow(self, read_only: bool) -> sqlite3.Connection:
+        if self._closed:
+            raise ServerStopped("the emulator has stopped")
         pool = self._readers if read_only else self._writers
         try:
             return pool.get_nowait()
         except queue.Empty:
             return self._connect(read_only)
 
+    def _give_back(self, connection: sqlite3.Connection, read_only: bool) -> None:
+        with self._pool_lock:
+            if not self._closed:
+                (self._readers if read_only else self._writers).put(connection)
+                return
+        connection.close()  # the database closed while this connection was in use
+
     def close(self) -> None:
-        """Close every connection."""
-        with self._all_lock:
-            connections, self._all = self._all, []
-        for connection in connections:
-            connection.close()
+        """Close every idle connection; one in use is closed when its session ends.
+
+        (Closing a connection that another thread is using can crash SQLite.)
+        """
+        with self._pool_lock:
+            self._closed = True
+        for pool in (self._readers, self._writers):
+            while True:
+                try:
+                    pool.get_nowait().close()
+                except queue.Empty:
+                    break
 
     # -- sessions -----------------------------------------------------------------------------
 
@@ -212,7 +258,7 @@ class Database:
             yield
         finally:
             session.connection, session.depth = None, 0
-            self._readers.put(connection)
+            self._give_back(connection, read_only=True)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[None]:
@@ -247,7 +293,7 @@ class Database:
                 self._finish(connection, "COMMIT")
             finally:
                 session.connection, session.depth, session.writing = None, 0, False
-                self._writers.put(connection)
+                self._give_back(connection, read_only=False)
 
     def _finish(self, connection: sqlite3.Connection, statement: str) -> None:
         if connection.in_transaction:
@@ -285,7 +331,7 @@ class Database:
             with self.read():
                 return self.one(sql, args)
         cursor = self._execute(sql, args)
-        row = cursor.fetchone()
+        row: Optional[Row] = cursor.fetchone()  # every connection's row_factory is Row
         cursor.close()
         return row
 

@@ -8,7 +8,7 @@ content never has to create a directory.
 import hashlib
 import os
 import tempfile
-from typing import BinaryIO, Dict, Tuple
+from typing import BinaryIO, List, Tuple
 
 from pydas.testing.backend.dicom import read_dicom_tags
 from pydas.testing.backend.values import sniff_mimetype
@@ -86,8 +86,8 @@ class Assets:
         except OSError:
             return 0
 
-    def dicom_tags(self, checksum: str) -> Dict[str, str]:
-        """Return the DICOM header tags of a stored content (empty if it is not DICOM)."""
+    def dicom_tags(self, checksum: str) -> List[Tuple[str, str]]:
+        """Return the DICOM header tags of a stored content in file order (none if not DICOM)."""
         return read_dicom_tags(self.path(checksum))
 
     def open(self, checksum: str, offset: int = 0) -> BinaryIO:

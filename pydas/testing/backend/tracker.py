@@ -1,11 +1,25 @@
-"""Tables of the tracker module: producers, trends, submissions, scalars and their items."""
+"""Tables of the tracker module 2.0.4: producers, trend groups, trends, submissions, scalars.
 
-from typing import Any, Dict, Optional
+In tracker 2.x a *submission* holds a run (revision, branch, time, user,
+parameters); a *trend* is one metric of a *trend group* (a producer with its
+configuration, test and truth datasets); a *scalar* is one value of a trend in
+a submission.
+"""
+
+import json
+from typing import Any, Dict, List, Optional
 
 from pydas.testing.backend.database import Database, Row
-from pydas.testing.backend.values import timestamp
 
-__all__ = ["Tracker"]
+__all__ = ["Tracker", "SUBMISSION_FIELDS", "SCALAR_FIELDS"]
+
+#: The fields of a submission record, in the order the real server sends them.
+SUBMISSION_FIELDS = ("submission_id", "producer_id", "name", "uuid", "submit_time", "user_id",
+                     "official", "build_results_url", "extra_urls", "branch",
+                     "producer_revision", "document", "reproduction_command")
+#: The fields of a scalar record (the last three come from its submission).
+SCALAR_FIELDS = ("scalar_id", "trend_id", "submission_id", "submit_time", "branch", "official",
+                 "value")
 
 
 class Tracker:
@@ -28,79 +42,84 @@ class Tracker:
         return self.db.insert("tracker_producer", community_id=community_id,
                               display_name=display_name)
 
-    def trend(self, producer_id: int, metric: str, unit: Optional[str], config: Optional[int],
-              test: Optional[int], truth: Optional[int]) -> int:
-        """Return the id of the trend with these properties, creating it if needed."""
+    def community_of_producer(self, producer_id: int) -> Optional[Row]:
+        """Return the community a producer belongs to, or ``None``."""
+        return self.db.one(
+            "SELECT c.* FROM tracker_producer p "
+            "JOIN community c ON c.community_id = p.community_id WHERE p.producer_id = ?",
+            (producer_id,),
+        )
+
+    def trendgroup(self, producer_id: int, config: Optional[int], test: Optional[int],
+                   truth: Optional[int]) -> int:
+        """Return the id of the trend group with these datasets, creating it if needed."""
         row = self.db.one(
-            "SELECT trend_id FROM tracker_trend WHERE producer_id = ? AND metric_name = ? "
-            "AND unit IS ? AND config_item_id IS ? AND test_dataset_id IS ? "
-            "AND truth_dataset_id IS ?",
-            (producer_id, metric, unit, config, test, truth),
+            "SELECT trendgroup_id FROM tracker_trendgroup WHERE producer_id = ? "
+            "AND config_item_id IS ? AND test_dataset_id IS ? AND truth_dataset_id IS ?",
+            (producer_id, config, test, truth),
+        )
+        if row is not None:
+            return int(row["trendgroup_id"])
+        return self.db.insert("tracker_trendgroup", producer_id=producer_id,
+                              config_item_id=config, test_dataset_id=test,
+                              truth_dataset_id=truth)
+
+    def trend(self, trendgroup_id: int, metric: str, unit: str) -> int:
+        """Return the id of a trend group's trend of a metric, creating it if needed."""
+        row = self.db.one(
+            "SELECT trend_id FROM tracker_trend WHERE trendgroup_id = ? AND metric_name = ?",
+            (trendgroup_id, metric),
         )
         if row is not None:
             return int(row["trend_id"])
-        return self.db.insert("tracker_trend", producer_id=producer_id, metric_name=metric,
-                              unit=unit, config_item_id=config, test_dataset_id=test,
-                              truth_dataset_id=truth)
+        return self.db.insert("tracker_trend", trendgroup_id=trendgroup_id, metric_name=metric,
+                              display_name=metric, unit=unit)
 
-    def submission_id(self, submission_id: int) -> Optional[int]:
-        """Return the id if such a submission exists, else ``None``."""
-        row = self.db.one("SELECT submission_id FROM tracker_submission WHERE submission_id = ?",
-                          (submission_id,))
-        return None if row is None else int(row["submission_id"])
-
-    def submission_by_uuid(self, uuid: str) -> Optional[Row]:
+    def submission(self, uuid: str) -> Optional[Row]:
         """Return the submission with this uuid, or ``None``."""
         return self.db.one("SELECT * FROM tracker_submission WHERE uuid = ?", (uuid,))
 
-    def create_submission(self, producer_id: Optional[int], name: str, uuid: str) -> Row:
-        """Create a submission and return its row."""
-        submission_id = self.db.insert("tracker_submission", producer_id=producer_id, name=name,
-                                       uuid=uuid, submit_time=timestamp())
-        row = self.db.one("SELECT * FROM tracker_submission WHERE submission_id = ?",
-                          (submission_id,))
-        assert row is not None
-        return row
-
-    def store_scalar(self, trend_id: int, user_id: int, submit_time: str,
-                     **values: Any) -> Row:
-        """Store a scalar, replacing the user's value of the trend at the same time.
-
-        :param trend_id: the trend.
-        :param user_id: the submitting user (``-1`` when anonymous).
-        :param submit_time: the submission time.
-        :param values: the other columns.
-        :returns: the scalar row.
-        """
-        self.db.run(
-            "DELETE FROM tracker_scalar WHERE trend_id = ? AND submit_time = ? AND user_id = ?",
-            (trend_id, submit_time, user_id),
+    def submission_of_producer(self, producer_id: int, uuid: str) -> int:
+        """Return the id of a producer's submission with this uuid, creating it if needed."""
+        row = self.db.one(
+            "SELECT submission_id FROM tracker_submission WHERE uuid = ? AND producer_id = ?",
+            (uuid, producer_id),
         )
-        scalar_id = self.db.insert("tracker_scalar", trend_id=trend_id, user_id=user_id,
-                                   submit_time=submit_time, **values)
-        row = self.db.one("SELECT * FROM tracker_scalar WHERE scalar_id = ?", (scalar_id,))
-        assert row is not None
-        return row
+        if row is not None:
+            return int(row["submission_id"])
+        return self.db.insert("tracker_submission", producer_id=producer_id, uuid=uuid)
 
-    def community_of_scalar(self, scalar_id: int) -> Optional[Row]:
-        """Return the community a scalar's trend belongs to, or ``None`` for no such scalar."""
-        return self.db.one(
-            "SELECT c.* FROM tracker_scalar s JOIN tracker_trend t ON t.trend_id = s.trend_id "
-            "JOIN tracker_producer p ON p.producer_id = t.producer_id "
-            "JOIN community c ON c.community_id = p.community_id WHERE s.scalar_id = ?",
-            (scalar_id,),
-        )
+    def create_submission(self, values: Dict[str, Any]) -> int:
+        """Insert a submission from the given columns and return its id."""
+        stored = dict(values)
+        if isinstance(stored.get("extra_urls"), (list, dict)):
+            stored["extra_urls"] = json.dumps(stored["extra_urls"])
+        return self.db.insert("tracker_submission", **stored)
 
-    def associate(self, scalar_id: int, item_id: int, label: str) -> None:
-        """Associate an item with a scalar under a label."""
-        self.db.insert("tracker_scalar2item", scalar_id=scalar_id, item_id=item_id, label=label)
+    def add_params(self, submission_id: int, params: Dict[str, Any]) -> None:
+        """Store a submission's parameters, numeric ones as numbers."""
+        for name, value in params.items():
+            numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+            self.db.insert("tracker_param", submission_id=submission_id, param_name=name,
+                           param_type="numeric" if numeric else "text",
+                           text_value=None if numeric else str(value),
+                           numeric_value=float(value) if numeric else None)
 
-    @staticmethod
-    def scalar_dict(row: Row) -> Dict[str, Any]:
-        """Serialise a scalar."""
-        return {
-            name: row[name]
-            for name in ("scalar_id", "trend_id", "user_id", "submission_id", "official",
-                         "build_results_url", "extra_urls", "branch", "submit_time", "value",
-                         "producer_revision", "reproduction_command")
-        }
+    def add_scalar(self, trend_id: int, submission_id: int, value: float) -> int:
+        """Add a value to a trend in a submission and return the scalar's id."""
+        return self.db.insert("tracker_scalar", trend_id=trend_id, submission_id=submission_id,
+                              value=value)
+
+    def associate(self, submission_id: int, item_id: int, label: str,
+                  trendgroup_id: int) -> None:
+        """Associate an item with a submission under a label."""
+        self.db.insert("tracker_submission2item", submission_id=submission_id, item_id=item_id,
+                       label=label, trendgroup_id=trendgroup_id)
+
+    def set_document(self, submission_id: int, document: str) -> None:
+        """Store a submission's JSON document."""
+        self.db.update("tracker_submission", "submission_id", submission_id, document=document)
+
+    def aggregate_metrics(self, submission_id: int) -> List[Dict[str, Any]]:
+        """Return a submission's aggregate metrics (the emulator defines no specs: none)."""
+        return []

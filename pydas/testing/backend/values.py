@@ -84,7 +84,8 @@ _BINARY_BYTES = frozenset([*range(0, 7), *range(14, 27), *range(28, 32), 127])
 def sniff_mimetype(head: bytes) -> str:
     """Tell a stored file's mime type from its first bytes, as the real server's libmagic.
 
-    Empty content is ``application/x-empty``, DICOM ``application/dicom``; a few
+    Empty content is ``application/x-empty``, one or two bytes
+    ``application/octet-stream``, DICOM ``application/dicom``; a few
     formats are recognised by their signature; text (no control characters other
     than tab, line breaks, form feed, bell, backspace and escape, in any 8-bit
     encoding) is ``text/plain``, ``text/html`` or ``application/json``; other
@@ -101,7 +102,7 @@ def sniff_mimetype(head: bytes) -> str:
     for signature, mimetype in _MAGIC:
         if head.startswith(signature):
             return mimetype
-    if _BINARY_BYTES.intersection(head):
+    if len(head) < 3 or _BINARY_BYTES.intersection(head):  # libmagic: "very short file"
         return "application/octet-stream"
     start = head.lstrip()[:15].lower()
     if start.startswith((b"<!doctype html", b"<html")):

@@ -19,6 +19,7 @@ from pydas.testing.handlers import (  # noqa: F401  (each module registers its m
     system,
     thumbnails,
     tracker,
+    tracker_legacy,
     uploads,
     users,
 )

@@ -1,6 +1,6 @@
 """What several handlers share: permission-checked lookups and parameter forms."""
 
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 from urllib.parse import quote
 
 from pydas.testing.answers import ApiError
@@ -102,6 +102,6 @@ def count(text: str) -> Optional[int]:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
-def module_require(ctx: Context, *names: str) -> list:
+def module_require(ctx: Context, *names: str) -> List[str]:
     """Require parameters the way the modules do (code -1, ``Parameter X must be set.``)."""
     return ctx.require(*names, code=-1, template="Parameter {} must be set.")

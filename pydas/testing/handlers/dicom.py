@@ -21,13 +21,12 @@ def dicom_extract(ctx: Context) -> Any:
     head = items.head(item["item_id"])
     if head is None:
         raise ApiError(-151, "The item has no revisions")
-    for bitstream in items.bitstreams(head["itemrevision_id"]):
-        if bitstream["mimetype"] == "url":
-            continue
-        for keyword, value in backend.files.dicom_tags(bitstream["checksum"]).items():
+    bitstreams = items.bitstreams(head["itemrevision_id"])
+    # Like the real module, only the first file is read.
+    if bitstreams and bitstreams[0]["mimetype"] != "url":
+        for keyword, value in backend.files.dicom_tags(bitstreams[0]["checksum"]):
             items.set_metadata(head["itemrevision_id"], "DICOM", value, keyword)
     inner: Dict[str, Any] = {"_model": "ItemRevision", "_key": "itemrevision_id", "saved": True}
     for key, value in revision_dict(head).items():
-        if value is not None:
-            inner[key] = str(value)
+        inner[key] = None if value is None else str(value)
     return json.dumps(inner, separators=(",", ":"))

@@ -67,7 +67,7 @@ def methods_list(ctx: Context) -> Any:
                 "help": {"params": {}, "example": [], "return": "",
                          "description": method.description},
             }
-            for method in method_listing(ctx.config.modules)
+            for method in method_listing(ctx.config.modules, ctx.config.variants)
         ]
     }
 

@@ -3,7 +3,7 @@
 No image is processed: a thumbnail record points to the source file's content.
 """
 
-from typing import Any
+from typing import Any, Optional
 
 from pydas.testing.answers import ApiError
 from pydas.testing.backend import Row
@@ -21,7 +21,7 @@ def _item(ctx: Context) -> Row:
     return writable_item(ctx, ctx.get("itemId", ctx.get("id")))
 
 
-def _source(bitstream: Any) -> Row:
+def _source(bitstream: Optional[Row]) -> Row:
     if bitstream is None or bitstream["mimetype"] == "url":
         raise ApiError(-100, "Could not create thumbnail from the bitstream")
     return bitstream

@@ -1,252 +1,227 @@
-"""The ``tracker`` module (1.2.x): scalars, JSON results, item associations, submissions.
+"""The ``tracker`` module 2.0.4, as on the real server (the default).
 
-``submission.create``, which old clients call, does not exist and answers -101
-like the real server.
+``submission.add`` creates a run (``communityId``, ``producerDisplayName``,
+``producerRevision``, ``branch`` and ``submitTime``); ``scalar.add`` adds one
+value to a trend and needs ``submissionUuid`` (the submission is created if the
+producer has none of that uuid); ``item.associate`` attaches an item to a
+submission; ``submission.validate`` stores a submission document;
+``aggregatemetrics.update`` recomputes the aggregate metrics (the emulator has
+no aggregate metric specs, so there are none). ``submission.create`` and
+``results.upload.json`` do not exist in this version (-101).
 """
 
 import calendar
 import json
 import re
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Optional
 
 from pydas.testing.answers import ApiError
-from pydas.testing.backend import ADMIN, CHUNK_SIZE, READ, WRITE, Row
+from pydas.testing.backend import ADMIN, READ, WRITE, Row
+from pydas.testing.backend.tracker import SCALAR_FIELDS, SUBMISSION_FIELDS
 from pydas.testing.backend.values import as_int, new_uuid, timestamp
 from pydas.testing.dispatch import Context, module_method
 from pydas.testing.handlers.common import module_require
 
-__all__ = []
+__all__ = ["parse_submit_time"]
 
-#: Largest JSON document ``results.upload.json`` accepts.
-_MAX_JSON_BODY = 64 * 1024 * 1024
+_LAYOUTS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M",
+            "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d")
 
 
-def _parse_time(text: str) -> str:
-    value = text.strip()
+def parse_submit_time(text: Optional[str]) -> str:
+    """Read a submission time the way PHP's ``strtotime`` reads the usual forms.
+
+    :param text: ``now``, ``@<seconds>``, or a date (and time) in a common layout.
+    :returns: the time as ``YYYY-MM-DD HH:MM:SS``.
+    :raises ApiError: -1 ``Invalid submitTime value: ...`` for anything else.
+    """
+    value = (text or "").strip()
     if value.lower() == "now":
         return timestamp()
-    if re.fullmatch(r"-?\d+", value):
-        return timestamp(float(value))
-    for layout in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%SZ",
-                   "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d"):
+    if re.fullmatch(r"@-?\d+", value):
+        return timestamp(float(value[1:]))
+    for layout in _LAYOUTS:
         try:
             return timestamp(calendar.timegm(time.strptime(value, layout)))
         except ValueError:
             continue
-    raise ApiError(-1, f"Invalid submitTime value: {text}")
+    raise ApiError(-1, f"Invalid submitTime value: {text or ''}")
 
 
-def _community(ctx: Context, official: bool) -> Row:
+def _writable_community(ctx: Context) -> Row:
     backend = ctx.backend
     community = backend.communities.get(as_int(ctx.get("communityId")))
-    needed = WRITE if official else READ
-    if community is None or backend.policies.community_level(community,
-                                                              ctx.caller()) < needed:
+    if community is None or backend.policies.community_level(community, ctx.caller()) < WRITE:
         raise ApiError(403, "Write permission required on community")
     return community
 
 
-def _dataset_item(ctx: Context, community: Row, label: str, prefix: str) -> Optional[int]:
+def _producer(ctx: Context, community: Row) -> int:
+    name = (ctx.get("producerDisplayName") or "").strip()
+    if not name:
+        raise ApiError(-1, "Producer display name must not be empty")
+    return ctx.backend.tracker.producer(community["community_id"], name)
+
+
+def _dataset(ctx: Context, community: Row, prefix: str, label: str) -> Optional[int]:
+    """An item given by ``<prefix>Id``, or found (anywhere) or created by ``<prefix>Name``."""
     backend = ctx.backend
     caller = ctx.caller()
     if ctx.has(f"{prefix}Id"):
-        item = backend.items.get(as_int(ctx.get(f"{prefix}Id")))
-        if item is None or backend.policies.level("item", item["item_id"], caller) < READ:
-            raise ApiError(403, f"Read permission required on {label}")
-        return int(item["item_id"])
-    if ctx.has(f"{prefix}Name"):
-        folder = backend.communities.folder(community, "Private")
-        if folder is None:
-            raise ApiError(
-                -1, "No private folder in the given community in which to create an item"
-            )
+        item = backend.items.get_for(as_int(ctx.get(f"{prefix}Id")), caller)
+    elif ctx.has(f"{prefix}Name"):
         name = ctx.get(f"{prefix}Name") or ""
-        for item in backend.items.in_folder(folder["folder_id"]):
-            if item["name"] == name:
-                return int(item["item_id"])
-        return backend.items.create(name, folder["folder_id"], caller.user_id)
-    return None
-
-
-def _trend(ctx: Context, community: Row, metric: str, unit: Optional[str]) -> int:
-    tracker = ctx.backend.tracker
-    producer_id = tracker.producer(community["community_id"],
-                                   ctx.get("producerDisplayName") or "")
-    config = _dataset_item(ctx, community, "config item", "configItem")
-    test = _dataset_item(ctx, community, "test dataset", "testDataset")
-    truth = _dataset_item(ctx, community, "truth dataset", "truthDataset")
-    return tracker.trend(producer_id, metric, unit, config, test, truth)
-
-
-def _store_scalar(ctx: Context, trend_id: int, value: float, submit_time: str,
-                  submission_id: int, extras: bool) -> Dict[str, Any]:
-    user_id = ctx.caller().user_id
-    row = ctx.backend.tracker.store_scalar(
-        trend_id, -1 if user_id is None else user_id, submit_time,
-        submission_id=submission_id, official=0 if ctx.has("unofficial") else 1,
-        build_results_url=(ctx.get("buildResultsUrl") or "") if extras else "",
-        extra_urls=(ctx.get("extraUrls") or "") if extras else "",
-        branch=(ctx.get("branch") or "") if extras else "",
-        value=value, producer_revision=ctx.get("producerRevision") or "",
-        reproduction_command=ctx.get("reproductionCommand") or "",
-        params=(ctx.get("params") or "") if extras else "",
-    )
-    return ctx.backend.tracker.scalar_dict(row)
-
-
-def _number(value: Any) -> Optional[float]:
-    if isinstance(value, bool):
+        named = backend.items.named(name)
+        if named:
+            item = backend.items.get_for(named[0]["item_id"], caller)
+        else:
+            folder = backend.communities.folder(community, "Private")
+            if folder is None or folder["public"]:
+                raise ApiError(
+                    -1, "No private folder in the given community in which to create an item")
+            item_id = backend.items.create(name, folder["folder_id"], None)
+            item = backend.items.get_for(item_id, caller)
+    else:
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _submission_id(ctx: Context) -> int:
-    tracker = ctx.backend.tracker
-    if ctx.has("submissionId"):
-        found = tracker.submission_id(as_int(ctx.get("submissionId")))
-        if found is None:
-            raise ApiError(404, "Invalid submissionId")
-        return found
-    if ctx.has("submissionUuid"):
-        uuid = ctx.get("submissionUuid") or ""
-        row = tracker.submission_by_uuid(uuid)
-        if row is None:
-            row = tracker.create_submission(None, "", uuid)
-        return int(row["submission_id"])
-    return -1
+    if item is None or item["level"] < READ:
+        raise ApiError(403, f"Read permission required on {label}")
+    return int(item["item_id"])
 
 
 @module_method("tracker", "scalar.add")
 def tracker_scalar_add(ctx: Context) -> Any:
-    """Add one scalar value to a trend (tracker 1.2.x)."""
-    module_require(ctx, "communityId", "producerDisplayName", "metricName", "value",
-                   "producerRevision", "submitTime")
-    community = _community(ctx, official=not ctx.has("unofficial"))
-    if not (ctx.get("producerDisplayName") or "").strip():
-        raise ApiError(-1, "Producer display name must not be empty")
+    """Add one value of a metric to a submission (created for its uuid if new)."""
+    module_require(ctx, "communityId", "metricName", "producerDisplayName", "submissionUuid",
+                   "value")
+    community = _writable_community(ctx)
+    producer_id = _producer(ctx, community)
     metric = (ctx.get("metricName") or "").strip()
     if not metric:
         raise ApiError(-1, "Metric name must not be empty")
-    value = _number(ctx.get("value"))
-    if value is None:
-        raise ApiError(-1, "Invalid value")
-    submit_time = _parse_time(ctx.get("submitTime") or "")
-    trend_id = _trend(ctx, community, metric, ctx.get("unit"))
-    submission_id = _submission_id(ctx)
-    return _store_scalar(ctx, trend_id, value, submit_time, submission_id, True)
+    datasets = [_dataset(ctx, community, prefix, label) for prefix, label in (
+        ("configItem", "config item"), ("testDataset", "test dataset item"),
+        ("truthDataset", "truth dataset item"))]
+    tracker = ctx.backend.tracker
+    trendgroup_id = tracker.trendgroup(producer_id, *datasets)
+    trend_id = tracker.trend(trendgroup_id, metric, ctx.get("unit") or "")
+    value = _php_float(ctx.get("value") or "")
+    submission_id = tracker.submission_of_producer(producer_id, ctx.get("submissionUuid") or "")
+    scalar_id = tracker.add_scalar(trend_id, submission_id, value)
+    # The answer is the new scalar as saved: the fields it takes from its
+    # submission are not loaded yet.
+    record: Dict[str, Any] = dict.fromkeys(SCALAR_FIELDS)
+    record.update(scalar_id=scalar_id, trend_id=trend_id, submission_id=submission_id,
+                  value=value)
+    return record
 
 
-def _read_body(ctx: Context) -> Optional[bytes]:
-    """Read the raw request body, or return ``None`` if it exceeds :data:`_MAX_JSON_BODY`."""
-    parts: List[bytes] = []
-    total = 0
-    while ctx.body is not None:
-        block = ctx.body.read(CHUNK_SIZE)
-        if not block:
-            break
-        total += len(block)
-        if total > _MAX_JSON_BODY:
-            return None
-        parts.append(block)
-    return b"".join(parts)
-
-
-@module_method("tracker", "results.upload.json", session="own", streams_body=True)
-def tracker_results_upload_json(ctx: Context) -> Any:
-    """Turn the numeric values of a JSON document (the raw body) into scalars.
-
-    The body is read before the write session starts, so a slow sender blocks nobody.
-    """
-    raw = _read_body(ctx)
-    with ctx.backend.write():
-        return _results_from_json(ctx, raw)
-
-
-def _results_from_json(ctx: Context, raw: Optional[bytes]) -> Any:
-    ctx.caller()
-    module_require(ctx, "communityId", "producerDisplayName", "producerRevision")
-    community = _community(ctx, official=not ctx.has("unofficial"))
-    if not (ctx.get("producerDisplayName") or "").strip():
-        raise ApiError(-1, "Producer display name must not be empty")
-    try:
-        document = json.loads(raw.decode("utf-8")) if raw is not None else None
-    except (UnicodeDecodeError, ValueError):
-        document = None
-    if document is None:
-        raise ApiError(-1, "Invalid JSON upload contents")
-    submit_time = _parse_time(ctx.get("submitTime") or "now")
-    containers: List[Any] = []
-    if ctx.has("parentKeys"):
-        for key in (ctx.get("parentKeys") or "").split(";"):
-            node: Any = document
-            for part in key.split("."):
-                node = node.get(part) if isinstance(node, dict) else None
-            if not isinstance(node, (dict, list)):
-                raise ApiError(
-                    -1, f'Specified parent key "{key}" does not exist or is not an array type'
-                )
-            containers.append(node)
-    elif isinstance(document, (dict, list)):
-        containers.append(document)
-    scalars = []
-    for container in containers:
-        pairs = container.items() if isinstance(container, dict) else enumerate(container)
-        for metric, raw_value in pairs:
-            value = _number(raw_value)
-            if value is None:
-                continue
-            trend_id = _trend(ctx, community, str(metric), None)
-            scalars.append(_store_scalar(ctx, trend_id, value, submit_time, -1,
-                                         ctx.has("parentKeys")))
-    return scalars
-
-
-@module_method("tracker", "item.associate")
-def tracker_item_associate(ctx: Context) -> Any:
-    """Associate an item with scalars under a label."""
-    scalar_ids, item_id, label = module_require(ctx, "scalarIds", "itemId", "label")
-    backend = ctx.backend
-    caller = ctx.caller()
-    item = backend.items.get(as_int(item_id))
-    if item is None:
-        raise ApiError(404, "Invalid itemId")
-    if backend.policies.level("item", item["item_id"], caller) < READ:
-        raise ApiError(403, "Read permission on the item required")
-    for scalar_text in scalar_ids.split(","):
-        community = backend.tracker.community_of_scalar(as_int(scalar_text))
-        if community is None:
-            raise ApiError(404, f"Invalid scalarId: {scalar_text}")
-        if backend.policies.community_level(community, caller) < ADMIN:
-            raise ApiError(403, "Admin permission on the community required")
-        backend.tracker.associate(as_int(scalar_text), item["item_id"], label)
-    return ""
+def _php_float(text: str) -> float:
+    """PHP's ``(float)`` cast: the leading number of a text, ``0`` if there is none."""
+    match = re.match(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text)
+    return float(match.group(0)) if match else 0.0
 
 
 @module_method("tracker", "submission.add")
 def tracker_submission_add(ctx: Context) -> Any:
-    """Create a submission for a producer (tracker 1.2.x)."""
-    (producer_id,) = module_require(ctx, "producer_id")
-    if ctx.user() is None:
+    """Create a submission: a run of a producer at a revision, branch and time."""
+    ctx.require("communityId", "producerDisplayName", "producerRevision", "branch")
+    caller = ctx.caller()
+    if caller.user is None:
         raise ApiError(-151, "Only authenticated users can create submissions.")
+    community = _writable_community(ctx)
+    if not (ctx.get("producerDisplayName") or "").strip():
+        raise ApiError(-1, "Producer display name must not be empty")
+    if not (ctx.get("branch") or "").strip():
+        raise ApiError(-1, "Branch must not be empty")
+    producer_id = _producer(ctx, community)
     tracker = ctx.backend.tracker
-    uuid = ctx.get("uuid") or new_uuid()
-    if tracker.submission_by_uuid(uuid) is not None:
-        raise ApiError(-150, "That uuid is already in use.")
-    row = tracker.create_submission(as_int(producer_id), ctx.get("name") or "", uuid)
-    return {
-        "_id": row["submission_id"],
-        "_type": "Tracker_Submission",
-        "submission_id": row["submission_id"],
-        "producer_id": row["producer_id"],
-        "name": row["name"],
-        "uuid": row["uuid"],
-        "submit_time": row["submit_time"],
-    }
+    record: Dict[str, Any] = dict.fromkeys(SUBMISSION_FIELDS)
+    record.update(
+        producer_id=producer_id, name=ctx.get("name") or "",
+        uuid=ctx.get("uuid") or new_uuid(),
+        build_results_url=ctx.get("buildResultsUrl") or "",
+        reproduction_command=ctx.get("reproductionCommand") or "",
+        branch=ctx.get("branch"), producer_revision=(ctx.get("producerRevision") or "").strip(),
+        submit_time=parse_submit_time(ctx.get("submitTime")),
+    )
+    for name in ("user_id", "official", "document"):  # taken from the call, as the server does
+        if ctx.has(name):
+            record[name] = ctx.get(name)
+    if ctx.has("extraUrls"):
+        record["extra_urls"] = _json(ctx.get("extraUrls"))
+    if tracker.submission(record["uuid"]) is not None:
+        raise ApiError(-150, "That uuid is already in use")
+    stored = {name: value for name, value in record.items()
+              if name != "submission_id" and value is not None}
+    record["submission_id"] = tracker.create_submission(stored)
+    params = _json(ctx.get("params")) if ctx.has("params") else None
+    if isinstance(params, dict):
+        tracker.add_params(record["submission_id"], params)
+    return {"_id": record["submission_id"], "_type": "Tracker_Submission", **record}
+
+
+def _json(text: Optional[str]) -> Any:
+    try:
+        return json.loads(text or "")
+    except ValueError:
+        return None
+
+
+def _submission(ctx: Context, key: str) -> Row:
+    (uuid,) = module_require(ctx, key)
+    submission = ctx.backend.tracker.submission(uuid)
+    if submission is None:
+        raise ApiError(403 if key == "uuid" else 404, "The submission does not exist"
+                       if key == "uuid" else f"Invalid submission uuid: {uuid}")
+    return submission
+
+
+@module_method("tracker", "item.associate")
+def tracker_item_associate(ctx: Context) -> Any:
+    """Attach an item to a submission under a label."""
+    module_require(ctx, "submissionUuid", "itemId", "label")
+    backend = ctx.backend
+    caller = ctx.caller()
+    item = backend.items.get_for(as_int(ctx.get("itemId")), caller)
+    if item is None:
+        raise ApiError(404, "Invalid itemId")
+    if item["level"] < READ:
+        raise ApiError(403, "Read permission on the item required")
+    submission = _submission(ctx, "submissionUuid")
+    tracker = backend.tracker
+    community = tracker.community_of_producer(submission["producer_id"])
+    if community is None or backend.policies.community_level(community, caller) < WRITE:
+        raise ApiError(403, "Write permission on the community required")
+    datasets = [as_int(ctx.get(name)) if ctx.has(name) else None
+                for name in ("configItemId", "testDatasetId", "truthDatasetId")]
+    trendgroup_id = tracker.trendgroup(submission["producer_id"], *datasets)
+    tracker.associate(submission["submission_id"], item["item_id"], ctx.get("label") or "",
+                      trendgroup_id)
+    return None
+
+
+@module_method("tracker", "submission.validate")
+def tracker_submission_validate(ctx: Context) -> Any:
+    """Store a submission's JSON ``submissionDocument`` (schemas are not checked)."""
+    submission = _submission(ctx, "uuid")
+    document = ctx.get("submissionDocument")
+    if document is not None and isinstance(_json(document), dict):
+        community = ctx.backend.tracker.community_of_producer(submission["producer_id"])
+        if community is None or ctx.backend.policies.community_level(
+                community, ctx.caller()) < WRITE:
+            raise ApiError(403, "Write permission on the producer required")
+        ctx.backend.tracker.set_document(submission["submission_id"], document)
+    return None
+
+
+@module_method("tracker", "aggregatemetrics.update")
+def tracker_aggregatemetrics_update(ctx: Context) -> Any:
+    """Recompute a submission's aggregate metrics (Admin on its community)."""
+    submission = _submission(ctx, "uuid")
+    community = ctx.backend.tracker.community_of_producer(submission["producer_id"])
+    if community is None or ctx.backend.policies.community_level(community,
+                                                                  ctx.caller()) < ADMIN:
+        raise ApiError(403, "The associated community does not exist or you do not Admin "
+                            "access to the community")
+    return ctx.backend.tracker.aggregate_metrics(submission["submission_id"])
