@@ -22,7 +22,7 @@ The findings are written up in ``benchmarks/NOTES.rst``. Questions:
 6. Which changes show in ``folder.children`` (``date_update``, ``sizebytes``):
    a new revision of the same size, metadata, a download?
 7. Can the client go straight to ``/download/?bitstream=ID`` with the token in
-   a POST body (one round trip instead of two)?
+   a POST body (one round trip instead of two), and resume with ``offset``?
 """
 
 import hashlib
@@ -211,6 +211,15 @@ def main() -> None:
                     "redirects": len(response.history),
                     "md5 matches item.get": ok,
                     "content-disposition": response.headers.get("Content-Disposition")})
+        response = probe.session.post(f"{base}/download/", data={
+            "bitstream": bitstream["bitstream_id"], "offset": 1000, "authToken": token})
+        whole = probe.session.post(f"{base}/download/", data={
+            "bitstream": bitstream["bitstream_id"], "authToken": token}).content
+        probe.show("POST /download/ with offset", {"bitstream": bitstream["bitstream_id"],
+                                                    "offset": 1000, "authToken": "***"},
+                   {"status": response.status_code, "bytes": len(response.content),
+                    "Content-Length": response.headers.get("Content-Length"),
+                    "equals the file from byte 1000": response.content == whole[1000:]})
     finally:
         probe.call("midas.folder.delete", token=token, id=scratch["folder_id"])
 

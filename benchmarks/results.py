@@ -226,7 +226,11 @@ def _summary(records: List[Dict[str, Any]], target: str) -> List[str]:
     rows = []
     for index, work in enumerate(_work(sizes)):
         rows.append([work] + [column[index] for column in columns] + [TARGETS[index]])
-    return _table(header, rows)
+    intro = []
+    if not any(_meta(record, target).get("old_client") for record in with_target):
+        intro = ["The old client is not run here (see *Runs*); the targets are the",
+                 "emulator table's, where the ratios to the old client are taken.", ""]
+    return intro + _table(header, rows)
 
 
 def _cell(runs: List[Run], figure: Callable[[Run], float], digits: int,
@@ -286,6 +290,7 @@ def _record_notes(record: Dict[str, Any]) -> List[str]:
             f"``{meta['command']}``; load (``uptime``) before ``{meta['load_before']}``, "
             f"after ``{meta['load_after']}``.",
         ]
+    lines += [f"  {note}" for note in record.get("notes", [])]
     return lines
 
 

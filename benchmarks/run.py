@@ -63,9 +63,13 @@ def _machine() -> str:
 
 
 def _code_version() -> str:
-    done = subprocess.run(["git", "-C", HERE, "describe", "--always", "--dirty"],
-                          capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
+    """The last commit that changed ``pydas/`` (the code under test), ``-dirty`` if it has edits."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", HERE, *args], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    commit = git("log", "-1", "--format=%h", "--", "../pydas") or "unknown"
+    return commit + ("-dirty" if git("status", "--porcelain", "--", "../pydas") else "")
 
 
 def _curl() -> Optional[str]:

@@ -10,6 +10,7 @@ as submodules: :mod:`pydas.core` (the :class:`~pydas.core.Communicator`),
 from pydas import core, drivers, exceptions, session
 from pydas._version import __version__
 from pydas.api import (
+    TransferSummary,
     add_folder_download_callback,
     add_item_download_callback,
     add_item_upload_callback,
@@ -42,4 +43,5 @@ __all__ = [
     "add_item_download_callback",
     "add_folder_download_callback",
     "allow_existing_download_paths",
+    "TransferSummary",
 ]

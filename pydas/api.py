@@ -24,7 +24,7 @@ import getpass
 import logging
 import os
 import threading
-from typing import Any, Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from pydas import _transfer, credentials, exceptions, session
 from pydas._transfer.summary import TransferSummary
@@ -45,6 +45,9 @@ __all__ = [
     "upload",
     "download",
     "download_folder_recursive",
+    "resolve_path",
+    "list_folder",
+    "list_item",
     "add_item_upload_callback",
     "add_item_download_callback",
     "add_folder_download_callback",
@@ -164,15 +167,12 @@ def login_with(found: credentials.Login) -> str:
 def login_refused(error: BaseException) -> bool:
     """Whether an error is the server refusing the credentials of a login.
 
-    Midas says so with code 0 at ``midas.login`` (wrong API key) and code -150
-    at ``midas.login`` or ``midas.user.apikey.default`` (unknown e-mail, wrong
-    password).
+    The drivers raise :class:`~pydas.exceptions.LoginFailed` for these
+    answers (a wrong API key, password, e-mail address or application).
 
     :param error: the exception raised while logging in
     """
-    return isinstance(
-        error, (exceptions.ServerCheckFailed, exceptions.InvalidParameter)
-    ) and getattr(error, "method", None) in ("midas.login", "midas.user.apikey.default")
+    return isinstance(error, exceptions.LoginFailed)
 
 
 def _token_from_api_key(communicator: Any, email: str, api_key: str, application: str) -> str:
@@ -184,10 +184,12 @@ def _token_from_api_key(communicator: Any, email: str, api_key: str, application
     """
     # the communicator hands the calls to its driver, which checks the answers
     answer: Dict[str, str] = communicator.request_login(email, api_key, application)
+    token: str
     if "token" in answer:
-        return answer["token"]
-    one_time_pass = getpass.getpass("One-Time Password: ")
-    token: str = communicator.mfa_otp_login(answer["mfa_token_id"], one_time_pass)
+        token = answer["token"]
+    else:
+        one_time_pass = getpass.getpass("One-Time Password: ")
+        token = communicator.mfa_otp_login(answer["mfa_token_id"], one_time_pass)
     return token
 
 
@@ -295,7 +297,7 @@ def _options(
     return _transfer.TransferOptions(
         workers=workers,
         quiet=quiet,
-        bar=progress,
+        bar=False if choices.get("dry_run") else progress,
         allow_existing=session.existing_download_paths_allowed,
         item_upload_callbacks=tuple(session.item_upload_callbacks),
         item_download_callbacks=tuple(session.item_download_callbacks),
@@ -315,8 +317,35 @@ def _summary(summary: Optional[TransferSummary]) -> TransferSummary:
     return summary if summary is not None else TransferSummary()
 
 
+def _patterns(file_pattern: Union[str, Sequence[str]]) -> List[str]:
+    if isinstance(file_pattern, (str, os.PathLike)):
+        return [os.fspath(file_pattern)]
+    patterns = [os.fspath(pattern) for pattern in file_pattern]
+    if not patterns:
+        raise exceptions.LocalInputError("no file or directory to upload was given")
+    return patterns
+
+
+def _upload_folder(
+    remote: _transfer.Remote, destination: str, folder_id: Any
+) -> Tuple[Any, str]:
+    """The id of the folder an upload writes into, and how to name it in messages."""
+    if folder_id is None:
+        return _transfer.destination_folder(remote, destination), repr(destination)
+    if destination != "Private":
+        raise ValueError("give either destination or folder_id, not both")
+    try:
+        folder = _transfer.folder_by_id(remote, folder_id)
+    except (exceptions.InvalidPolicy, exceptions.InvalidParameter):
+        raise exceptions.PathNotFound(
+            f"there is no folder with id {folder_id!r} (or you may not read it)"
+        ) from None
+    name = _transfer.repair_text(folder.get("name", ""))
+    return folder["folder_id"], f"folder {name!r} (id {folder_id})"
+
+
 def upload(
-    file_pattern: str,
+    file_pattern: Union[str, Sequence[str]],
     destination: str = "Private",
     leaf_folders_as_items: bool = False,
     reuse_existing: bool = False,
@@ -325,6 +354,9 @@ def upload(
     quiet: bool = False,
     progress: Optional[bool] = None,
     summary: Optional[TransferSummary] = None,
+    folder_id: Any = None,
+    exclude: Union[str, Sequence[str]] = (),
+    dry_run: bool = False,
 ) -> None:
     """Upload files and directories matching a pattern.
 
@@ -333,10 +365,12 @@ def upload(
     ``leaf_folders_as_items``, a directory without sub-directories becomes a
     single item holding all its files instead. Symbolic links inside
     directories are skipped and reported (a link the pattern itself matches is
-    followed). Progress is printed as the manual's status lines.
+    followed). Progress is printed as the manual's status lines. Everything is
+    scanned and checked locally before the first request.
 
     :param file_pattern: a file, a directory or a glob pattern (a path that
-        exists is taken as written, even with ``[`` ``]`` ``*`` ``?`` in it)
+        exists is taken as written, even with ``[`` ``]`` ``*`` ``?`` in it),
+        or a list of them
     :param destination: a folder of your home (``Private``, ``Public``, or
         ``Private/sub``) or a server path such as ``/users/Jane_Doe/Public/data``
         or ``/communities/Brain Atlas/Public``
@@ -348,39 +382,57 @@ def upload(
     :param quiet: do not print status lines (they are still logged)
     :param progress: show a progress bar (default: when standard error is a terminal)
     :param summary: a :class:`TransferSummary` to count what the upload did
+    :param folder_id: the id of the folder to upload into, instead of ``destination``
+    :param exclude: glob patterns of what to leave out, matched against the
+        name of every file and directory and against its path relative to the
+        uploaded path (``*.tmp``, ``scans/raw``), at every level, inside leaf
+        directories uploaded as items too
+    :param dry_run: send nothing and create nothing: print what would be
+        uploaded (``Would upload ...``, ``Would skip ... (unchanged)`` with
+        ``reuse_existing``) and count it in ``summary``; a folder that exists
+        already is reported as it would be by the real upload
     :raises NotLoggedIn: before any request, if :func:`login` was not called
     :raises LocalInputError: before any request, if the pattern matches nothing
         or something cannot be read
+    :raises ValueError: for a bad ``exclude`` pattern, or both ``destination``
+        and ``folder_id``
     :raises PathNotFound: if the destination does not exist
+    :raises pydas.exceptions.FolderExists: if the destination holds a folder
+        of a directory's name and ``reuse_existing`` is false
     :raises pydas.exceptions.InvalidPolicy: ``no write permission on ...`` when
         the destination may not be written to
     :raises TransferError: when a file could not be stored intact; the message
         says what the server holds
     """
     _start(workers)
-    entries, skipped = _transfer.scan(file_pattern)
+    excludes = _transfer.Excludes(exclude)
+    entries: List[Any] = []
+    skipped: List[str] = []
+    for pattern in _patterns(file_pattern):
+        found, passed_over = _transfer.scan(pattern, excludes)
+        entries.extend(found)
+        skipped.extend(passed_over)
     options = _options(
         workers,
         quiet,
         progress,
         reuse_existing=reuse_existing,
         leaf_folders_as_items=leaf_folders_as_items,
+        dry_run=dry_run,
     )
-    reporter = _transfer.Reporter(quiet=quiet, bar=progress)
+    reporter = _transfer.Reporter(quiet=quiet, bar=options.bar)
     try:
         for line in skipped:
             reporter.warn(line)
         remote = _remote()
-        folder_id = _transfer.destination_folder(remote, destination)
+        target, where = _upload_folder(remote, destination, folder_id)
         try:
-            _transfer.upload_entries(
-                remote, entries, folder_id, options, reporter, _summary(summary)
-            )
+            _transfer.upload_entries(remote, entries, target, options, reporter, _summary(summary))
         except exceptions.InvalidPolicy as error:
             if error.method not in _WRITING_METHODS:
                 raise
             raise exceptions.with_context(
-                error, str(error), message=f"no write permission on {destination!r}"
+                error, str(error), message=f"no write permission on {where}"
             ) from error
     finally:
         reporter.close()
@@ -394,6 +446,8 @@ def download(
     quiet: bool = False,
     progress: Optional[bool] = None,
     summary: Optional[TransferSummary] = None,
+    exclude: Union[str, Sequence[str]] = (),
+    dry_run: bool = False,
 ) -> str:
     """Download a server folder (recursively) or item into a local directory.
 
@@ -412,7 +466,14 @@ def download(
     :param quiet: do not print status lines (they are still logged)
     :param progress: show a progress bar (default: when standard error is a terminal)
     :param summary: a :class:`TransferSummary` to count what the download did
+    :param exclude: glob patterns of what to leave out, matched against the
+        server name of every folder, item and file inside ``server_path`` and
+        against its path relative to ``local_path`` (``*.tmp``, ``scans/raw``)
+    :param dry_run: write nothing: print which files would be downloaded
+        (``Would download ...``) and which are in place already (``Would skip
+        ... (unchanged)``, compared by size and MD5), and count them in ``summary``
     :returns: the local path of the downloaded folder, file or item directory
+        (with ``dry_run``: the path it would have)
     :raises NotLoggedIn: if :func:`login` was not called
     :raises PathNotFound: if ``server_path`` does not resolve
     :raises FileExistsError: if the target directory exists and
@@ -421,9 +482,10 @@ def download(
     :raises TransferError: when a file could not be received intact
     """
     _start(workers)
+    excludes = _transfer.Excludes(exclude)
     remote = _remote()
     kind, resource = _transfer.resolve(remote, server_path)
-    options = _options(workers, quiet, progress)
+    options = _options(workers, quiet, progress, excludes=excludes, dry_run=dry_run)
     return _download(remote, kind, resource, local_path, options, _summary(summary))
 
 
@@ -436,7 +498,8 @@ def _download(
     summary: TransferSummary,
 ) -> str:
     """Download a resolved folder or item into ``local_path`` (created if missing)."""
-    os.makedirs(local_path, exist_ok=True)
+    if not options.dry_run:
+        os.makedirs(local_path, exist_ok=True)
     reporter = _transfer.Reporter(quiet=options.quiet, bar=options.bar)
     transfer = _transfer.download_item if kind == "item" else _transfer.download_folder
     try:
@@ -453,6 +516,8 @@ def download_folder_recursive(
     quiet: bool = False,
     progress: Optional[bool] = None,
     summary: Optional[TransferSummary] = None,
+    exclude: Union[str, Sequence[str]] = (),
+    dry_run: bool = False,
 ) -> str:
     """Download a folder given by id, recursively, into ``path/<folder name>``.
 
@@ -464,11 +529,78 @@ def download_folder_recursive(
     :param quiet: do not print status lines (they are still logged)
     :param progress: show a progress bar (default: when standard error is a terminal)
     :param summary: a :class:`TransferSummary` to count what the download did
+    :param exclude: what to leave out, as for :func:`download`
+    :param dry_run: write nothing, as for :func:`download`
     :returns: the local path of the downloaded folder
     :raises NotLoggedIn: if :func:`login` was not called
     """
     _start(workers)
+    excludes = _transfer.Excludes(exclude)
     remote = _remote()
     folder = _transfer.folder_by_id(remote, folder_id)
-    options = _options(workers, quiet, progress)
+    options = _options(workers, quiet, progress, excludes=excludes, dry_run=dry_run)
     return _download(remote, "folder", folder, path, options, _summary(summary))
+
+
+# ---------------------------------------------------------------------------
+# Looking around
+
+
+def _named(resource: Dict[str, Any]) -> Dict[str, Any]:
+    """A copy of a server object with its name repaired from the double encoding."""
+    copy = dict(resource)
+    if "name" in copy:
+        copy["name"] = _transfer.repair_text(copy["name"])
+    return copy
+
+
+def resolve_path(server_path: str) -> Tuple[str, Dict[str, Any]]:
+    """Find the folder or item a server path names.
+
+    :param server_path: ``/users/<first>_<last>/...``, ``/communities/<name>/...``
+        or a path in your home (``Private/myfiles``), as for :func:`download`
+    :returns: ``("folder", folder)`` or ``("item", item)``: the server's
+        object (with ``folder_id`` or ``item_id``, ``name``, ...), its name
+        repaired from the server's double encoding of non-ASCII text
+    :raises NotLoggedIn: if :func:`login` was not called
+    :raises PathNotFound: if the path does not name a folder or item you may read
+    """
+    kind, resource = _transfer.resolve(_remote(), server_path)
+    return kind, _named(resource)
+
+
+def list_folder(folder_id: Any = None) -> Dict[str, List[Dict[str, Any]]]:
+    """The folders and items directly inside a folder.
+
+    :param folder_id: the id of the folder (``resolve_path(path)[1]["folder_id"]``);
+        ``None`` for the folders at the top of your home (``Private``, ``Public``)
+    :returns: ``{"folders": [...], "items": [...]}`` in the server's (name)
+        order, the names repaired as by :func:`resolve_path`
+    :raises NotLoggedIn: if :func:`login` was not called
+    :raises pydas.exceptions.InvalidPolicy: if the folder does not exist or
+        you may not read it
+    """
+    remote = _remote()
+    if folder_id is None:
+        return {"folders": [_named(folder) for folder in remote.home()], "items": []}
+    children = remote.children(folder_id)
+    return {
+        "folders": [_named(folder) for folder in children.folders],
+        "items": [_named(item) for item in children.items],
+    }
+
+
+def list_item(item_id: Any) -> List[Dict[str, Any]]:
+    """The files (bitstreams) of the head revision of an item.
+
+    :param item_id: the id of the item
+    :returns: the server's bitstream objects (``bitstream_id``, ``name``,
+        ``sizebytes``, ``checksum``, ...), names repaired as by
+        :func:`resolve_path`; empty for an item without a revision
+    :raises NotLoggedIn: if :func:`login` was not called
+    :raises pydas.exceptions.InvalidPolicy: if the item does not exist or
+        you may not read it
+    """
+    remote = _remote()
+    revision = _transfer.head_revision(remote.call(remote.communicator.item_get, item_id=item_id))
+    return [_named(bitstream) for bitstream in (revision or {}).get("bitstreams") or []]

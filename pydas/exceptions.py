@@ -39,6 +39,7 @@ in brackets)::
             |   |   +-- UploadStorageFailed [-142, -143, -144]
             |   |   +-- DatabaseError     [any code not listed here]
             |   +-- InvalidParameter (ValueError) [-150]
+            |   |   +-- FolderExists          an upload would create a folder whose name is taken
             |   +-- InvalidPolicy (ValueError)    [-151]
             |   +-- UploadFailed          [-105]
             |   +-- UploadTokenGenerationFailed [-140]
@@ -102,6 +103,7 @@ __all__ = [
     "UploadStorageFailed",
     "DatabaseError",
     "InvalidParameter",
+    "FolderExists",
     "InvalidPolicy",
     "UploadFailed",
     "UploadTokenGenerationFailed",
@@ -277,6 +279,20 @@ class DatabaseError(InternalError):
 
 class InvalidParameter(BadRequest, ValueError):
     """Midas code -150: a parameter is missing or has a bad value."""
+
+
+class FolderExists(InvalidParameter):
+    """An upload would create a folder whose name the destination already holds.
+
+    Midas refuses to create a second folder of the same name in a parent
+    (code -150); :func:`pydas.upload` then raises this class, a subclass of
+    the :class:`InvalidParameter` raised before, so old ``except`` clauses
+    still catch it. Pass ``reuse_existing=True`` to upload into the folder.
+
+    :ivar folder_name: the name of the folder that exists (``None`` if unknown)
+    """
+
+    folder_name: Optional[str] = None
 
 
 class InvalidPolicy(BadRequest, ValueError):

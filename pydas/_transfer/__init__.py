@@ -11,6 +11,7 @@ package, one module per job:
   ``/communities/...``, ``Private/...``) resolved to folders and items;
 * :mod:`~pydas._transfer.local` — the local input, scanned and checked before
   anything is sent;
+* :mod:`~pydas._transfer.exclude` — the exclude patterns of uploads and downloads;
 * :mod:`~pydas._transfer.names` — server names made safe, distinct local names;
 * :mod:`~pydas._transfer.upload` — local trees become server folders and items;
 * :mod:`~pydas._transfer.send` — one file: sent, resumed, verified, repaired;
@@ -29,6 +30,7 @@ package, one module per job:
 
 from pydas._transfer.answers import head_revision
 from pydas._transfer.download import download_folder, download_item
+from pydas._transfer.exclude import Excludes
 from pydas._transfer.local import LocalDirectory, LocalFile, scan
 from pydas._transfer.names import name_key, repair_text, safe_name
 from pydas._transfer.options import TransferOptions
@@ -41,6 +43,7 @@ from pydas._transfer.upload import upload_entries
 from pydas._transfer.verify import file_md5
 
 __all__ = [
+    "Excludes",
     "LocalDirectory",
     "LocalFile",
     "Remote",

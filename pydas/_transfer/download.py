@@ -18,13 +18,14 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from pydas import exceptions
 from pydas._transfer.answers import Bitstream, Item
+from pydas._transfer.exclude import join
 from pydas._transfer.names import NameBook, inside, repair_text, safe_name
 from pydas._transfer.options import Transfer, TransferOptions
 from pydas._transfer.parts import Part, remove_stale
 from pydas._transfer.progress import Reporter
 from pydas._transfer.remote import Remote, transient
 from pydas._transfer.runner import Runner
-from pydas._transfer.summary import TransferSummary
+from pydas._transfer.summary import TransferSummary, size_text
 from pydas._transfer.verify import local_file_matches, matches
 from pydas._transport import Outcome
 
@@ -57,6 +58,8 @@ class _Downloader:
         self.root: Optional[str] = None  # the directory the download makes, if any
         self.root_mark: Dict[str, Any] = {}
         self.resuming = False  # the root was left by an interrupted run of this download
+        self.base = ""  # the local directory the download is made in
+        self.dry_run = transfer.options.dry_run
 
     def mark_root(self, path: str, kind: str, identifier: Any) -> None:
         """Name the directory this download makes, and what it is a copy of."""
@@ -82,23 +85,39 @@ class _Downloader:
                     "(call pydas.allow_existing_download_paths() to write into it)",
                     path,
                 )
+        elif self.dry_run:
+            if os.path.lexists(path):  # what os.mkdir would find in the way
+                raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), path)
+            return
         else:
             os.mkdir(path)
-        if path == self.root:
+        if path == self.root and not self.dry_run:
             with open(marker, "w", encoding="utf-8") as handle:
                 json.dump(self.root_mark, handle)
 
     def finish_root(self) -> None:
         """The download is complete: its root is no longer unfinished."""
-        if self.root is not None:
+        if self.root is not None and not self.dry_run:
             try:
                 os.remove(os.path.join(self.root, MARKER))
             except FileNotFoundError:
                 pass
 
+    def excluded(self, parent: str, name: str) -> bool:
+        """Whether the server name ``name`` inside the local directory ``parent`` is left out."""
+        if not self.options.excludes:
+            return False
+        inner = os.path.relpath(parent, self.base)
+        relative = "" if inner == os.curdir else inner.replace(os.sep, "/")
+        return self.options.excludes.match(join(relative, name))
+
+    def folder_line(self, path: str) -> None:
+        if not self.dry_run:
+            self.reporter.status(f"Creating Folder at {path}")
+
     def folder(self, folder: Dict[str, Any], path: str) -> List[Any]:
         """Download a folder to ``path`` (already placed); returns the futures of its items."""
-        self.reporter.status(f"Creating Folder at {path}")
+        self.folder_line(path)
         self.make_directory(path)
         children = self.remote.children(folder["folder_id"])
         book = NameBook()
@@ -107,9 +126,12 @@ class _Downloader:
         placed = [
             (child, self.place(path, repair_text(child["name"]), book))
             for child in children.folders
+            if not self.excluded(path, repair_text(child["name"]))
         ]
         lookups: Iterable[concurrent.futures.Future[Item]] = (
-            self.runner.submit(self.remote.item, child["item_id"]) for child in children.items
+            self.runner.submit(self.remote.item, child["item_id"])
+            for child in children.items
+            if not self.excluded(path, repair_text(child["name"]))
         )
         if self.runner.parallel:
             lookups = list(lookups)  # the workers look items up ahead of the downloads
@@ -120,7 +142,7 @@ class _Downloader:
         for child, child_path in placed:
             futures.extend(self.folder(child, child_path))
         callbacks = self.options.folder_download_callbacks
-        if callbacks:
+        if callbacks and not self.dry_run:
             self.runner.wait(futures)
             with self._callback_lock:
                 for callback in callbacks:
@@ -158,7 +180,10 @@ class _Downloader:
         if links and not bitstreams:
             return os.path.join(parent, safe_name(name)), None
         if len(bitstreams) == 1:
-            return self.place(parent, repair_text(bitstreams[0].name), book), bitstreams
+            only = repair_text(bitstreams[0].name)
+            if self.excluded(parent, only):
+                return os.path.join(parent, safe_name(only)), None
+            return self.place(parent, only, book), bitstreams
         return self.place(parent, name, book), bitstreams
 
     def item(self, item: Item, path: str, bitstreams: Optional[List[Bitstream]]) -> str:
@@ -169,13 +194,16 @@ class _Downloader:
         if len(bitstreams) == 1:
             self.bitstream(bitstreams[0], path)
         else:
-            self.reporter.status(f"Creating Folder at {path}")
+            kept = [b for b in bitstreams if not self.excluded(path, repair_text(b.name))]
+            if bitstreams and not kept:
+                return path  # every file left out: no directory for it
+            self.folder_line(path)
             self.make_directory(path)
             inner = NameBook()
-            for bitstream in bitstreams:
+            for bitstream in kept:
                 self.bitstream(bitstream, self.place(path, repair_text(bitstream.name), inner))
         callbacks = self.options.item_download_callbacks
-        if callbacks:
+        if callbacks and not self.dry_run:
             with self._callback_lock:
                 for callback in callbacks:
                     callback(self.communicator, self.remote.token, item.raw, path)
@@ -189,11 +217,18 @@ class _Downloader:
                 f"refusing to replace {target!r}: it is not a regular file"
             )
         if local_file_matches(target, size, checksum):
-            remove_stale(target)  # of a run that died before it could rename it
-            self.reporter.status(f"Unchanged File at {target}")
+            if self.dry_run:
+                self.reporter.status(f"Would skip {target} (unchanged)")
+            else:
+                remove_stale(target)  # of a run that died before it could rename it
+                self.reporter.status(f"Unchanged File at {target}")
             self.reporter.advance(size)
             self.reporter.file_done()
             self.transfer.summary.add(unchanged=1)
+            return
+        if self.dry_run:
+            self.reporter.status(f"Would download {target} ({size_text(size)})")
+            self.transfer.summary.add(downloaded=1, bytes_received=size)
             return
         self.reporter.status(f"Creating File at {target}")
         _fetch_verified(self.transfer, bitstream, target)
@@ -310,7 +345,11 @@ def download_folder(
     the item that holds them, and an item without files an empty directory.
     Items come first, then sub-folders, each in the server's (name) order.
     Until the download completes, its directory holds a :data:`MARKER` file
-    that lets a re-run continue into it.
+    that lets a re-run continue into it. Folders, items and files that
+    ``options.excludes`` matches (by server name, or by path relative to
+    ``local_path``) are left out. With ``options.dry_run`` nothing is written:
+    each file is reported as ``Would download ...`` or ``Would skip ...
+    (unchanged)`` (compared by size and MD5) and counted in ``summary``.
 
     :param remote: the connection and token
     :param folder: a folder object (``folder_id`` and ``name``)
@@ -324,6 +363,7 @@ def download_folder(
     summary = summary or TransferSummary()
     downloader = _Downloader(Transfer(remote, options, reporter, runner, summary))
     try:
+        downloader.base = local_path
         path = downloader.place(local_path, repair_text(folder["name"]), NameBook())
         downloader.mark_root(path, "folder", folder["folder_id"])
         downloader.folder(folder, path)
@@ -346,14 +386,17 @@ def download_item(
 
     :param remote: the connection and token
     :param item: an item object (``item_id`` and ``name``)
-    :param local_path: an existing local directory
-    :param options: the choices of the transfer (one worker is used)
+    :param local_path: an existing local directory (with ``options.dry_run``,
+        one that may not exist yet)
+    :param options: the choices of the transfer (one worker is used); its
+        excludes and dry run work as for :func:`download_folder`
     :param reporter: where status lines and progress go
     :param summary: counts what the download did (if given)
     :returns: the local path of the downloaded file or directory
     """
     summary = summary or TransferSummary()
     downloader = _Downloader(Transfer(remote, options, reporter, Runner(1), summary))
+    downloader.base = local_path
     record = remote.item(item["item_id"])
     path, bitstreams = downloader.plan(record, local_path, NameBook())
     if bitstreams is not None and len(bitstreams) != 1:

@@ -15,6 +15,7 @@ import stat
 import unicodedata
 from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
+from pydas._transfer.exclude import Excludes, join
 from pydas.exceptions import LocalInputError
 
 __all__ = ["LocalDirectory", "LocalFile", "all_files", "scan", "totals"]
@@ -93,8 +94,16 @@ def _check_readable(path: str) -> None:
         raise LocalInputError(f"cannot read {path!r}: {error.strerror or error}") from None
 
 
-def _scan_path(path: str, skipped: List[str], named: bool = False) -> Any:
-    """Scan one path; ``named`` when the user's pattern named it (links are then followed)."""
+def _scan_path(
+    path: str, skipped: List[str], excludes: Excludes, relative: str, named: bool = False
+) -> Any:
+    """Scan one path; ``named`` when the user's pattern named it (links are then followed).
+
+    ``relative`` is its path for the exclude patterns; an excluded path is not
+    looked at at all (it may be unreadable).
+    """
+    if excludes.match(relative):
+        return None
     if os.path.islink(path):
         problem = _link_problem(path)
         if problem == "symbolic link loop" or (problem and named):
@@ -115,7 +124,7 @@ def _scan_path(path: str, skipped: List[str], named: bool = False) -> Any:
             ) from None
         entries = []
         for name in names:
-            entry = _scan_path(os.path.join(path, name), skipped)
+            entry = _scan_path(os.path.join(path, name), skipped, excludes, join(relative, name))
             if entry is not None:
                 entries.append(entry)
         return LocalDirectory(path, entries)
@@ -126,21 +135,27 @@ def _scan_path(path: str, skipped: List[str], named: bool = False) -> Any:
     return None
 
 
-def scan(file_pattern: str) -> Tuple[List[Any], List[str]]:
+def scan(
+    file_pattern: str, excludes: Optional[Excludes] = None
+) -> Tuple[List[Any], List[str]]:
     """Expand a glob pattern into the files and directories to upload.
 
     Directories are walked sorted by name. Symbolic links inside them are not
     followed: they are skipped and listed in the second element of the result,
     except that a link loop is an error. A link that the pattern itself
     matches is followed (it was asked for by name). Nothing is sent to the
-    server here.
+    server here. What ``excludes`` matches is left out, at every level (see
+    :mod:`pydas._transfer.exclude`); a directory whose sub-directories are
+    all left out is a leaf directory.
 
     :param file_pattern: a path or glob pattern (``~`` is expanded); a path
         that exists is used as it is, even if it contains glob characters
+    :param excludes: what to leave out (default: nothing)
     :returns: ``(entries, skipped)``: :class:`LocalFile` / :class:`LocalDirectory`
         objects in order, and one message per skipped path
     :raises LocalInputError: when nothing matches, or something cannot be read
     """
+    excludes = excludes or Excludes()
     pattern = os.path.expanduser(file_pattern)
     # a path that exists as written is taken as it is, even with [ ] * ? in its name
     matches = [pattern] if os.path.lexists(pattern) else sorted(glob.glob(pattern))
@@ -149,7 +164,9 @@ def scan(file_pattern: str) -> Tuple[List[Any], List[str]]:
     skipped: List[str] = []
     entries = []
     for match in matches:
-        entry = _scan_path(os.path.normpath(match), skipped, named=True)
+        path = os.path.normpath(match)
+        name = os.path.basename(os.path.abspath(path))
+        entry = _scan_path(path, skipped, excludes, name, named=True)
         if entry is not None:
             entries.append(entry)
     return entries, skipped

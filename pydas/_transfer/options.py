@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Tuple
 
+from pydas._transfer.exclude import Excludes
 from pydas._transfer.journal import UploadJournal
 from pydas._transfer.progress import Reporter
 from pydas._transfer.remote import Remote
@@ -28,6 +29,9 @@ class TransferOptions:
     :param leaf_folders_as_items: uploads turn directories without
         sub-directories into one item each
     :param allow_existing: downloads may write into directories that exist
+    :param excludes: what downloads leave out (uploads leave it out when scanning)
+    :param dry_run: send and write nothing: say what would be done, and
+        count it in the summary
     :param item_upload_callbacks: called as ``cb(communicator, token, item_id)``
     :param item_download_callbacks: called as ``cb(communicator, token, item, path)``
     :param folder_download_callbacks: called as ``cb(communicator, token, folder, path)``
@@ -39,6 +43,8 @@ class TransferOptions:
     reuse_existing: bool = False
     leaf_folders_as_items: bool = False
     allow_existing: bool = False
+    excludes: Excludes = field(default_factory=Excludes)
+    dry_run: bool = False
     item_upload_callbacks: Tuple[Callback, ...] = ()
     item_download_callbacks: Tuple[Callback, ...] = ()
     folder_download_callbacks: Tuple[Callback, ...] = ()

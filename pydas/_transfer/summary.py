@@ -6,12 +6,13 @@ import threading
 from dataclasses import dataclass, field, fields
 from typing import Dict, List
 
-__all__ = ["TransferSummary"]
+__all__ = ["TransferSummary", "size_text"]
 
 
-def _size(nbytes: int) -> str:
+def size_text(nbytes: int) -> str:
+    """A byte count for people: ``1 byte``, ``512 bytes``, ``1.5 KiB``, ``3.2 GiB``."""
     if nbytes < 1024:
-        return f"{nbytes} bytes"
+        return "1 byte" if nbytes == 1 else f"{nbytes} bytes"
     value = nbytes / 1024
     for unit in ("KiB", "MiB", "GiB"):
         if value < 1024:
@@ -74,7 +75,7 @@ class TransferSummary:
         if self.unchanged or not parts:
             parts.append(f"{self.unchanged} unchanged" if parts else
                          _files(self.unchanged, "unchanged"))
-        moved = [f"{_size(n)} {verb}" for n, verb in ((self.bytes_sent, "sent"),
+        moved = [f"{size_text(n)} {verb}" for n, verb in ((self.bytes_sent, "sent"),
                                                       (self.bytes_received, "received")) if n]
         return ", ".join(parts) + "; " + (", ".join(moved) if moved else "no bytes moved")
 

@@ -23,7 +23,7 @@ from pydas._transfer.progress import Reporter
 from pydas._transfer.remote import Remote
 from pydas._transfer.runner import Runner
 from pydas._transfer.send import put_file
-from pydas._transfer.summary import TransferSummary
+from pydas._transfer.summary import TransferSummary, size_text
 from pydas._transfer.verify import file_md5, matches
 
 __all__ = ["upload_entries"]
@@ -56,7 +56,9 @@ class _Uploader:
     # -- tree --------------------------------------------------------------
 
     def listing(self, folder_id: Any) -> _Listing:
-        if not self.options.reuse_existing:
+        # a dry run lists the destination to find the folders a real run would
+        # not create; a folder it would create (``None``) is empty
+        if folder_id is None or not (self.options.reuse_existing or self.options.dry_run):
             return _Listing()
         return _Listing(self.remote.children(folder_id))
 
@@ -64,13 +66,18 @@ class _Uploader:
         runner = self.transfer.runner
         for entry in entries:
             if isinstance(entry, LocalFile):
-                self.reporter.status(f"Uploading Item from {entry.path}")
+                if not self.options.dry_run:
+                    self.reporter.status(f"Uploading Item from {entry.path}")
                 runner.submit(self.file_item, entry, folder_id, listing.items.get(entry.key))
             elif self.options.leaf_folders_as_items and entry.is_leaf:
                 runner.submit(self.directory_item, entry, folder_id, listing.items.get(entry.key))
             else:
-                self.reporter.status(f"Creating Folder from {entry.path}")
                 existing = listing.folders.get(entry.key)
+                if self.options.dry_run:
+                    child_id = self.dry_folder(entry, existing)
+                    self.entries(entry.entries, child_id, self.listing(child_id))
+                    continue
+                self.reporter.status(f"Creating Folder from {entry.path}")
                 if existing is not None:
                     child_id = existing["folder_id"]
                     child_listing = self.listing(child_id)
@@ -79,19 +86,22 @@ class _Uploader:
                     child_listing = _Listing()
                 self.entries(entry.entries, child_id, child_listing)
 
+    def dry_folder(self, local: LocalDirectory, existing: Optional[Dict[str, Any]]) -> Any:
+        """What a real run would do with a directory; the id of the folder it would use."""
+        if existing is None:
+            self.reporter.status(f"Would create Folder from {local.path}")
+            return None
+        if not self.options.reuse_existing:
+            raise _folder_exists(local.name)
+        return existing["folder_id"]
+
     def create_folder(self, local: LocalDirectory, parent_id: Any) -> Any:
         try:
             return self.remote.create_folder(local.name, parent_id, self.options.reuse_existing)
         except exceptions.InvalidParameter as error:
             if "already exists" not in str(error):
                 raise
-            raise type(error)(
-                f"the destination already holds a folder named {local.name!r}; "
-                "pass reuse_existing=True to upload into it",
-                method=error.method,
-                code=error.code,
-                response=error.response,
-            ) from None
+            raise _folder_exists(local.name, error) from None
 
     # -- items -------------------------------------------------------------
 
@@ -103,7 +113,7 @@ class _Uploader:
 
     def item_done(self, item_id: Any) -> None:
         callbacks = self.options.item_upload_callbacks
-        if not callbacks:
+        if not callbacks or self.options.dry_run:
             return
         with self._callback_lock:
             for callback in callbacks:
@@ -112,6 +122,9 @@ class _Uploader:
     def file_item(
         self, local: LocalFile, folder_id: Any, existing: Optional[Dict[str, Any]]
     ) -> None:
+        if existing is None and self.options.dry_run:
+            self.would_upload(local)
+            return
         if existing is None:
             item_id = self.create_item(local.name, folder_id)
             put_file(self.transfer, item_id, local, file_md5(local.path))
@@ -123,8 +136,14 @@ class _Uploader:
     def directory_item(
         self, local: LocalDirectory, folder_id: Any, existing: Optional[Dict[str, Any]]
     ) -> None:
-        self.reporter.status(f"Creating Item from {local.path}.")
         files = local.files
+        if existing is None and self.options.dry_run:
+            self.reporter.status(f"Would create Item from {local.path}")
+            for entry in files:
+                self.would_upload(entry)
+            return
+        if not self.options.dry_run:
+            self.reporter.status(f"Creating Item from {local.path}.")
         if existing is None:
             item_id = self.create_item(local.name, folder_id)
             item: Optional[Item] = None  # empty: it was just made
@@ -156,6 +175,16 @@ class _Uploader:
                 entry.size, digests[index], on_server[entry.key].size, on_server[entry.key].checksum
             )
         ]
+        if self.options.dry_run:
+            for index, entry in enumerate(files):
+                if entry.key not in on_server:
+                    self.would_upload(entry)
+                elif index in changed:
+                    self.would_upload(entry, "as a new revision ")
+                else:
+                    self.reporter.status(f"Would skip {entry.path} (unchanged)")
+                    self.transfer.summary.add(unchanged=1)
+            return
         if not changed:
             for index, entry in enumerate(files):
                 self.bitstream_line(entry, index, len(files), numbered)
@@ -180,9 +209,30 @@ class _Uploader:
         if self.transfer.journal is not None:
             self.transfer.journal.discard(self.communicator.url, item_id, local.path)
 
+    def would_upload(self, local: LocalFile, how: str = "") -> None:
+        """Say and count what a real run would send for a file (a dry run)."""
+        self.reporter.status(f"Would upload {local.path} {how}({size_text(local.size)})")
+        self.transfer.summary.add(uploaded=1, bytes_sent=local.size)
+
     def bitstream_line(self, entry: LocalFile, index: int, count: int, numbered: bool) -> None:
         if numbered:
             self.reporter.status(f"Uploading Bitstream from {entry.path} ({index + 1} of {count})")
+
+
+def _folder_exists(
+    name: str, error: Optional[exceptions.PydasException] = None
+) -> exceptions.FolderExists:
+    """The error of a folder name the destination holds already (from the server's, if any)."""
+    message = (
+        f"the destination already holds a folder named {name!r}; "
+        "pass reuse_existing=True to upload into it"
+    )
+    if error is None:
+        exists = exceptions.FolderExists(message, method="midas.folder.create")
+    else:
+        exists = exceptions.with_context(error, message=message, cls=exceptions.FolderExists)
+    exists.folder_name = name
+    return exists
 
 
 def upload_entries(
@@ -201,12 +251,16 @@ def upload_entries(
     :param options: the choices of the transfer
     :param reporter: where status lines and progress go
     :param summary: counts what the upload did (if given)
+
+    With ``options.dry_run`` nothing is created or sent: each file is
+    reported as ``Would upload ...`` or ``Would skip ... (unchanged)`` and
+    counted in ``summary`` as if it were done.
     """
     nbytes, nfiles = totals(entries)
     reporter.expect(nbytes, nfiles)
     runner = Runner(options.workers)
-    transfer = Transfer(remote, options, reporter, runner, summary or TransferSummary(),
-                        UploadJournal())
+    journal = None if options.dry_run else UploadJournal()
+    transfer = Transfer(remote, options, reporter, runner, summary or TransferSummary(), journal)
     uploader = _Uploader(transfer)
     try:
         uploader.entries(entries, folder_id, uploader.listing(folder_id))

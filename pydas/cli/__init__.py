@@ -6,9 +6,8 @@ The modules: :mod:`~pydas.cli.parser` (the command line),
 :mod:`~pydas.cli.connect` (connection options and login),
 :mod:`~pydas.cli.transfers`, :mod:`~pydas.cli.browse`,
 :mod:`~pydas.cli.account` and :mod:`~pydas.cli.demo` (the commands),
-:mod:`~pydas.cli.engine` (server paths and the transfer engine),
 :mod:`~pydas.cli.output` (printing) and :mod:`~pydas.cli.errors` (exit codes
-and messages).
+and messages). The commands use only the public API of pydas.
 """
 
 import sys

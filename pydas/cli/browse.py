@@ -1,16 +1,15 @@
 """``pydas ls`` and ``pydas tree``: what is on the server, without guessing paths."""
 
 import argparse
-import posixpath
 import sys
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from pydas.cli import engine
+from pydas import api
 from pydas.cli.connect import connect
 from pydas.cli.errors import Context
 from pydas.cli.output import Output, human_size
 
-__all__ = ["run_ls", "run_tree", "server_files"]
+__all__ = ["run_ls", "run_tree"]
 
 _ID = {"folder": "folder_id", "item": "item_id", "bitstream": "bitstream_id"}
 
@@ -27,7 +26,7 @@ def _entry(kind: str, resource: Dict[str, Any]) -> Dict[str, Any]:
     entry: Dict[str, Any] = {
         "type": kind,
         "id": str(resource.get(_ID[kind], "")),
-        "name": engine.name(resource),
+        "name": str(resource.get("name", "")),
         "size": None if kind == "folder" else _size(resource),
         "updated": resource.get("date_update") or resource.get("date") or None,
     }
@@ -38,12 +37,11 @@ def _entry(kind: str, resource: Dict[str, Any]) -> Dict[str, Any]:
 
 def _listing(server_path: Optional[str]) -> List[Dict[str, Any]]:
     if not server_path:
-        return [_entry("folder", folder) for folder in engine.home_folders()]
-    kind, resource = engine.resolve(server_path)
+        return [_entry("folder", folder) for folder in api.list_folder()["folders"]]
+    kind, resource = api.resolve_path(server_path)
     if kind == "item":
-        answer = engine.item(resource["item_id"])
-        return [_entry("bitstream", b) for b in engine.head_bitstreams(answer)]
-    contents = engine.children(resource["folder_id"])
+        return [_entry("bitstream", b) for b in api.list_item(resource["item_id"])]
+    contents = api.list_folder(resource["folder_id"])
     return [_entry("folder", f) for f in contents["folders"]] + [
         _entry("item", i) for i in contents["items"]
     ]
@@ -98,7 +96,7 @@ def run_tree(args: argparse.Namespace, out: Output, context: Context) -> int:
         return label + ("" if size is None else f"  ({human_size(size)})")
 
     def below(folder_id: Any, prefix: str, depth: int) -> None:
-        contents = engine.children(folder_id)
+        contents = api.list_folder(folder_id)
         entries = [("folder", f) for f in contents["folders"]] + [
             ("item", i) for i in contents["items"]
         ]
@@ -113,18 +111,18 @@ def run_tree(args: argparse.Namespace, out: Output, context: Context) -> int:
 
     if not args.server_path:
         out.result("~")
-        roots = engine.home_folders()
+        roots = api.list_folder()["folders"]
         for index, folder in enumerate(roots):
             final = index == len(roots) - 1
             counts["folder"] += 1
-            out.result((last if final else tee) + engine.name(folder) + "/")
+            out.result((last if final else tee) + str(folder["name"]) + "/")
             if args.depth is None or args.depth > 1:
                 below(folder["folder_id"], blank if final else pipe, 2)
     else:
-        kind, resource = engine.resolve(args.server_path)
+        kind, resource = api.resolve_path(args.server_path)
         if kind == "item":
             out.result(show(_entry("item", resource)))
-            bitstreams = engine.head_bitstreams(engine.item(resource["item_id"]))
+            bitstreams = api.list_item(resource["item_id"])
             for index, bitstream in enumerate(bitstreams):
                 counts["bytes"] += _size(bitstream) or 0
                 final = index == len(bitstreams) - 1
@@ -137,24 +135,3 @@ def run_tree(args: argparse.Namespace, out: Output, context: Context) -> int:
     )
     return 0
 
-
-def server_files(
-    kind: str, resource: Dict[str, Any], parent: str = ""
-) -> Iterator[Tuple[str, int]]:
-    """Every file a download of a folder or item would write: ``(relative path, size)``.
-
-    The layout is the download's: a folder is a directory, an item with one
-    file is that file, an item with several a directory of them.
-    """
-    if kind == "folder":
-        path = posixpath.join(parent, engine.name(resource))
-        contents = engine.children(resource["folder_id"])
-        for child in contents["items"]:
-            yield from server_files("item", child, path)
-        for child in contents["folders"]:
-            yield from server_files("folder", child, path)
-        return
-    bitstreams = engine.head_bitstreams(engine.item(resource["item_id"]))
-    base = parent if len(bitstreams) == 1 else posixpath.join(parent, engine.name(resource))
-    for bitstream in bitstreams:
-        yield posixpath.join(base, engine.name(bitstream)), _size(bitstream) or 0

@@ -15,11 +15,10 @@ import secrets
 import sys
 import tempfile
 import time
-from typing import Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Tuple
 
 import pydas
-from pydas import credentials
-from pydas.cli import engine
+from pydas import api, credentials, session
 from pydas.cli.connect import gather, log_in
 from pydas.cli.errors import FAILED, USAGE, CommandError, Context
 from pydas.cli.output import Output
@@ -104,31 +103,50 @@ def _md5_tree(root: str) -> Dict[str, str]:
     return digests
 
 
-def _round_trip(destination: str, out: Output) -> int:
+def _create_scratch_folder(destination: str, scratch: str, workdir: str) -> Any:
+    """Create the new, empty scratch folder in ``destination`` and return its id.
+
+    It is made as :func:`pydas.upload` makes folders, without
+    ``reuse_existing``: a folder of that name that exists already is an error
+    (:class:`~pydas.exceptions.FolderExists`), never written into.
+    """
+    empty = os.path.join(workdir, scratch)
+    os.mkdir(empty)
+    pydas.upload(empty, destination=destination, quiet=True, progress=False)
+    _kind, folder = api.resolve_path(f"{destination.rstrip('/')}/{scratch}")
+    return folder["folder_id"]
+
+
+def _delete_folder(folder_id: Any) -> None:
+    communicator = session.communicator
+    assert communicator is not None  # logged in
+    communicator.delete_folder(api.verify_credentials(), folder_id)
+
+
+def _round_trip(destination: str, workdir: str, out: Output) -> int:
     """Upload the demo trees into ``destination``, download them back, compare; count failures."""
     failures = 0
-    with tempfile.TemporaryDirectory(prefix="pydas-demo-") as workdir:
-        source = os.path.join(workdir, "source")
-        target = os.path.join(workdir, "downloaded")
-        for tree, entries in DEMO_TREES.items():
-            _write_tree(os.path.join(source, tree), entries)
-        here = os.getcwd()
-        os.chdir(source)
-        try:
-            pydas.upload("myfiles", destination=destination, quiet=out.quiet)
-            pydas.upload("folders_as_items", destination=destination,
-                         leaf_folders_as_items=True, quiet=out.quiet)
-        finally:
-            os.chdir(here)
-        for tree in DEMO_TREES:
-            pydas.download(f"{destination}/{tree}", target, quiet=out.quiet)
-            expected = _md5_tree(os.path.join(source, tree))
-            actual = _md5_tree(os.path.join(target, tree))
-            if expected == actual:
-                out.info(f"Verified {tree}: {len(actual)} files identical after the round trip")
-            else:
-                failures += 1
-                out.result(f"MISMATCH in {tree}: uploaded {expected}, downloaded {actual}")
+    source = os.path.join(workdir, "source")
+    target = os.path.join(workdir, "downloaded")
+    for tree, entries in DEMO_TREES.items():
+        _write_tree(os.path.join(source, tree), entries)
+    here = os.getcwd()
+    os.chdir(source)  # for the manual's status lines ("Uploading Item from myfiles/...")
+    try:
+        pydas.upload("myfiles", destination=destination, quiet=out.quiet)
+        pydas.upload("folders_as_items", destination=destination,
+                     leaf_folders_as_items=True, quiet=out.quiet)
+    finally:
+        os.chdir(here)
+    for tree in DEMO_TREES:
+        pydas.download(f"{destination}/{tree}", target, quiet=out.quiet)
+        expected = _md5_tree(os.path.join(source, tree))
+        actual = _md5_tree(os.path.join(target, tree))
+        if expected == actual:
+            out.info(f"Verified {tree}: {len(actual)} files identical after the round trip")
+        else:
+            failures += 1
+            out.result(f"MISMATCH in {tree}: uploaded {expected}, downloaded {actual}")
     return failures
 
 
@@ -140,16 +158,17 @@ def _run(found: credentials.Login, args: argparse.Namespace, out: Output, contex
         _confirm(args, out, found, where)
     log_in(found, context)
     out.info("Logged in.")
-    folder_id = engine.create_scratch_folder(scratch, engine.destination_id(args.destination))
-    out.info(f"Created the scratch folder {where}")
-    try:
-        failures = _round_trip(where, out)
-    finally:
-        if args.keep:
-            out.info(f"Kept the scratch folder {where} (--keep)")
-        else:
-            engine.delete_folder(folder_id)
-            out.info(f"Deleted the scratch folder {where}")
+    with tempfile.TemporaryDirectory(prefix="pydas-demo-") as workdir:
+        folder_id = _create_scratch_folder(args.destination, scratch, workdir)
+        out.info(f"Created the scratch folder {where}")
+        try:
+            failures = _round_trip(where, workdir, out)
+        finally:
+            if args.keep:
+                out.info(f"Kept the scratch folder {where} (--keep)")
+            else:
+                _delete_folder(folder_id)
+                out.info(f"Deleted the scratch folder {where}")
     if failures:
         raise CommandError(FAILED, f"{failures} of {len(DEMO_TREES)} trees did not survive the "
                            "round trip intact")

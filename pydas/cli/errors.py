@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 
 from pydas import exceptions
 from pydas._secret_store import SecretStoreError
-from pydas.api import login_refused
+from pydas.api import TransferSummary
 from pydas.credentials import ConfigurationError, CredentialsError
 
 __all__ = [
@@ -72,6 +72,7 @@ class Context:
     :param email: the account, once known
     :param secret_origin: where the secret came from (see :class:`pydas.credentials.Login`)
     :param destination: the server folder an upload writes into
+    :param summary: what the running transfer has done so far
     """
 
     def __init__(self) -> None:
@@ -80,36 +81,17 @@ class Context:
         self.secret_origin: Optional[str] = None
         self.logging_in = False
         self.destination: Optional[str] = None
+        self.summary: Optional[TransferSummary] = None
 
 
-#: The library's Python advice, and what a user of the command does instead.
-_ADVICE = (
-    ("pass reuse_existing=True to upload into it", "add --reuse-existing to upload into it"),
-    (
-        "call pydas.allow_existing_download_paths() to write into it",
-        "remove it or choose another LOCAL_DIR",
-    ),
-    (
-        "call pydas.login() first",
-        "run `pydas login`, or set MIDAS_URL, MIDAS_EMAIL and MIDAS_API_KEY",
-    ),
-)
-
-
-def _in_command_terms(text: str) -> str:
-    for python, command in _ADVICE:
-        text = text.replace(python, command)
-    return text
-
-
-def _refused(error: exceptions.PydasException, context: Context) -> Tuple[int, str, str]:
+def _refused(error: exceptions.LoginFailed, context: Context) -> Tuple[int, str, str]:
     who = f"{context.email} on {context.url}" if context.email else str(context.url)
     if error.method == "midas.user.apikey.default":
         what = "wrong e-mail address or password"
-    elif isinstance(error, exceptions.ServerCheckFailed):
+    elif error.code == 0:
         what = "wrong API key (or it belongs to another application: --application)"
     else:
-        what = "unknown e-mail address, or wrong API key"
+        what = "no account has this e-mail address"
     origin = context.secret_origin or ""
     if origin.startswith("the stored login"):
         advice = "the stored API key no longer works: run `pydas login` again"
@@ -122,52 +104,43 @@ def _refused(error: exceptions.PydasException, context: Context) -> Tuple[int, s
     return AUTHENTICATION, f"login failed for {who}: {what}", advice
 
 
-def _network(error: exceptions.RequestError, context: Context) -> Tuple[int, str, str]:
+def _without_method(error: exceptions.PydasException) -> str:
+    """The library's message without the API method it names (the command user never typed it)."""
     text = str(error)
-    url = context.url or "the server"
+    method = error.method
+    if method:
+        if text.startswith(f"{method}: "):
+            text = text[len(method) + 2:]
+        if text.endswith(f" for {method}"):
+            text = text[: -len(method) - 5]
+    return text
+
+
+def _network(error: exceptions.RequestError, context: Context) -> Tuple[int, str, str]:
     if isinstance(error, exceptions.SSLVerificationFailed):
-        return (
-            NETWORK,
-            f"cannot connect to {url}: its TLS certificate cannot be verified",
+        return NETWORK, _without_method(error), (
             "pass the CA certificates with --ca-bundle FILE (or MIDAS_CA_BUNDLE); "
-            "--no-verify skips the check",
+            "--no-verify skips the check"
         )
-    if "NameResolution" in text or "Name or service not known" in text:
-        reason = "the host name does not resolve"
-    elif "refused" in text.lower() or "NewConnectionError" in text:
-        reason = "connection refused"
-    elif "Timeout" in text or "timed out" in text:
-        reason = "no answer in time"
-    else:
-        reason = "the connection failed"
-    if context.logging_in:
-        return NETWORK, f"cannot connect to {url} ({reason})", (
+    if context.logging_in and isinstance(error, exceptions.CannotConnect):
+        return NETWORK, _without_method(error), (
             "check --url (or MIDAS_URL) and that the server is running"
         )
-    return NETWORK, f"lost the connection to {url} ({reason})", (
-        "run the same command again to continue"
-    )
-
-
-def _not_midas(error: exceptions.PydasException) -> bool:
-    """Whether an error means that the answer did not come from a Midas JSON API."""
-    if isinstance(error, exceptions.ParseError) and not isinstance(
-        error, exceptions.MalformedResponse
-    ):
-        return True
-    return isinstance(error, exceptions.HTTPError) and f"(HTTP {error.code})" in str(error)
+    if isinstance(error, exceptions.TimedOut):
+        return NETWORK, _without_method(error), (
+            "--timeout SECONDS waits longer; run the same command again to continue"
+        )
+    return NETWORK, _without_method(error), "run the same command again to continue"
 
 
 def _library(error: exceptions.PydasException, context: Context) -> Tuple[int, str, Optional[str]]:
-    text = _in_command_terms(str(error))
-    if context.logging_in and login_refused(error):
+    text = str(error)
+    if isinstance(error, exceptions.LoginFailed):
         return _refused(error, context)
     if isinstance(error, exceptions.RequestError):
         return _network(error, context)
-    if context.logging_in and _not_midas(error):
-        return SERVER, (
-            f"{context.url} is not a Midas server (no JSON web API at {context.url}/api/json)"
-        ), "check --url (or MIDAS_URL): it is the Midas root, e.g. https://host/midas"
+    if isinstance(error, exceptions.NotAMidasServer):
+        return SERVER, text, "check --url (or MIDAS_URL): it is the Midas root, e.g. https://host/midas"
     if isinstance(error, (exceptions.NotLoggedIn, exceptions.InvalidToken, CredentialsError)):
         return AUTHENTICATION, text, "run `pydas login`, or set MIDAS_EMAIL and MIDAS_API_KEY"
     if isinstance(error, SecretStoreError):
@@ -178,19 +151,19 @@ def _library(error: exceptions.PydasException, context: Context) -> Tuple[int, s
         return NOT_FOUND, text, "`pydas ls` shows what exists"
     if isinstance(error, exceptions.LocalInputError):
         return NOT_FOUND, text, None
+    if isinstance(error, exceptions.FolderExists):
+        where = context.destination or "the destination"
+        return CONFLICT, f"{where} already holds a folder named {error.folder_name!r}", (
+            "add --reuse-existing to upload into it (unchanged files are not sent again)"
+        )
     if isinstance(error, exceptions.InvalidPolicy):
-        if context.destination:
-            return PERMISSION, f"no write permission on {context.destination}", (
-                "choose another --destination, or ask its owner for write access"
-            )
-        return PERMISSION, text, None
-    if isinstance(error, exceptions.InvalidParameter) and "already" in text:
-        return CONFLICT, text, None
+        advice = "choose another --destination, or ask its owner for write access"
+        return PERMISSION, text, advice if context.destination else None
     if isinstance(error, exceptions.UnsafePathError):
         return CONFLICT, text, None
     if isinstance(error, exceptions.TransferError):
         return FAILED, text, "run the same command again to continue"
-    if isinstance(error, (exceptions.InternalError, exceptions.ParseError)) or _not_midas(error):
+    if isinstance(error, exceptions.ResponseError):
         return SERVER, f"the server failed: {text}", (
             "try again later; the server's administrator can find the cause in its logs"
         )
@@ -200,7 +173,7 @@ def _library(error: exceptions.PydasException, context: Context) -> Tuple[int, s
 def _local(error: OSError) -> Tuple[int, str, Optional[str]]:
     where = f": {error.filename}" if error.filename else ""
     reason = error.strerror or str(error)
-    text = _in_command_terms(f"{reason}{where}")
+    text = f"{reason}{where}"
     if isinstance(error, FileNotFoundError):
         return NOT_FOUND, text, None
     if isinstance(error, PermissionError):
@@ -238,4 +211,7 @@ def explain(error: BaseException, context: Context) -> Tuple[int, List[str]]:
     lines = [f"error: {message}"]
     if advice:
         lines.append(advice)
+    summary = context.summary
+    if summary is not None and any(summary.as_dict().values()):
+        lines.append(f"done before the failure: {summary}")
     return code, lines

@@ -96,11 +96,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "files are not sent again, changed ones become a new revision")
     upload.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="leave out files and directories whose name or relative path "
-                        "matches GLOB, at every level (repeatable; quote it: '*.tmp')")
+                        "(e.g. scans/raw) matches GLOB, at every level, inside leaf folders "
+                        "uploaded as items too (repeatable; quote it: '*.tmp')")
     upload.add_argument("--dry-run", action="store_true",
-                        help="say what would be uploaded, and send nothing")
+                        help="say what would be uploaded and what skipped as unchanged "
+                        "(with --reuse-existing), and send nothing")
     upload.add_argument("--workers", type=_positive, default=1, metavar="N",
                         help="upload N items at a time (default 1)")
+    upload.add_argument("--json", action="store_true",
+                        help="print only a JSON summary: files uploaded, unchanged, "
+                        "resumed, repaired, bytes sent")
 
     download = _command(
         commands, "download", "download a server folder or item",
@@ -113,10 +118,18 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("local_dir", nargs="?", default=".", metavar="LOCAL_DIR",
                           help="the local directory to download into (default: the current "
                           "one; created if missing)")
+    download.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                          help="leave out folders, items and files whose server name or "
+                          "path relative to LOCAL_DIR matches GLOB, at every level "
+                          "(repeatable; quote it: '*.tmp')")
     download.add_argument("--dry-run", action="store_true",
-                          help="say what would be downloaded, and write nothing")
+                          help="say which files would be downloaded and which are in place "
+                          "already (same size and MD5), and write nothing")
     download.add_argument("--workers", type=_positive, default=1, metavar="N",
                           help="download N items at a time (default 1)")
+    download.add_argument("--json", action="store_true",
+                          help="print only a JSON summary: files downloaded, unchanged, "
+                          "resumed, bytes received")
 
     ls = _command(commands, "ls", "list a server folder or item",
                   "List the folders and items of a server folder, or the files of an item.")

@@ -10,8 +10,11 @@ import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from keyring.errors import PasswordDeleteError
+from support.sessions import logged_in
 
 import pydas.credentials
+
+__all__ = ["MemoryKeyring", "logged_in"]
 
 
 class MemoryKeyring(KeyringBackend):

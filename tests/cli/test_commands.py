@@ -92,7 +92,7 @@ def test_upload_several_paths_with_excludes_at_every_level(server_env, tmp_path,
     out = capsys.readouterr().out
     assert "skip.tmp" not in out and "raw" not in out
     assert "Creating Item from scans/series1." in out.splitlines()
-    assert out.splitlines()[-1] == "Done: 3 files (3 B) in Private."
+    assert out.splitlines()[-1] == "Done: 3 files uploaded; 3 bytes sent (to Private)."
     assert _names(user) == ["scans", "a.dat", "b.dat"]
     scans = _folder(user, "scans")
     assert _names(user, scans) == ["series1"]
@@ -105,9 +105,13 @@ def test_upload_dry_run_sends_nothing(server_env, tmp_path, capsys, midas_server
     _tree(tmp_path, {"d/one.txt": b"12345", "d/two.txt": b"67"})
     midas_server.clear_request_log()
     assert main(["upload", str(tmp_path / "d"), "--dry-run", "--destination", "Public"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert f"would upload {tmp_path / 'd' / 'one.txt'} -> Public/d/one.txt (5 B)" in out
-    assert out[-1] == "Dry run: 2 files (7 B) would be uploaded to Public; nothing was sent."
+    assert capsys.readouterr().out.splitlines() == [
+        f"Would create Folder from {tmp_path / 'd'}",
+        f"Would upload {tmp_path / 'd' / 'one.txt'} (5 bytes)",
+        f"Would upload {tmp_path / 'd' / 'two.txt'} (2 bytes)",
+        "Dry run: 2 files (7 B) would be uploaded to Public, 0 unchanged would be skipped; "
+        "nothing was sent.",
+    ]
     methods = {record.params.get("method") for record in midas_server.request_log}
     assert methods <= {"midas.login", "midas.user.folders", "midas.folder.children"}
     assert _names(server_env, server_env.public_folder_id) == []
@@ -119,14 +123,17 @@ def test_upload_into_a_folder_by_id(server_env, tmp_path, capsys):
                    server_env.public_folder_id])
     assert status == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
-        f"Done: 1 files (1 B) in Public (folder id {server_env.public_folder_id}).")
+        f"Done: 1 file uploaded; 1 byte sent (to folder id {server_env.public_folder_id}).")
     assert _names(server_env, server_env.public_folder_id) == ["f.txt"]
 
 
 def test_upload_into_an_unknown_folder_id(server_env, tmp_path, capsys):
     _tree(tmp_path, {"f.txt": b"f"})
     assert main(["upload", str(tmp_path / "f.txt"), "--folder-id", "99999"]) == codes.NOT_FOUND
-    assert "there is no folder with id 99999" in capsys.readouterr().err
+    assert capsys.readouterr().err.splitlines() == [
+        "pydas: error: there is no folder with id '99999' (or you may not read it)",
+        "pydas: `pydas ls` shows what exists",
+    ]
 
 
 def test_an_existing_folder_is_a_conflict_told_in_command_terms(server_env, tmp_path, capsys):
@@ -153,13 +160,15 @@ def test_download_is_rerunnable_and_says_what_it_did(server_env, tmp_path, capsy
     target = tmp_path / "copy"
     assert main(["download", "Private/scans", str(target)]) == 0
     first = capsys.readouterr().out.splitlines()
-    assert first[-1] == f"Done: 2 files (110 B) in {target / 'scans'}."
+    assert first[-1] == f"Done: 2 files downloaded; 110 bytes received (in {target / 'scans'})."
     assert (target / "scans" / "sub" / "b.dcm").read_bytes() == b"B" * 10
     (target / "scans" / "a.dcm").write_bytes(b"changed")
     assert main(["download", "/users/Jane_Doe/Private/scans", str(target)]) == 0
     again = capsys.readouterr().out.splitlines()
     assert f"Unchanged File at {target / 'scans' / 'sub' / 'b.dcm'}" in again
     assert f"Creating File at {target / 'scans' / 'a.dcm'}" in again
+    assert again[-1] == (
+        f"Done: 1 file downloaded, 1 unchanged; 100 bytes received (in {target / 'scans'}).")
     assert (target / "scans" / "a.dcm").read_bytes() == b"A" * 100
 
 
@@ -169,10 +178,13 @@ def test_download_dry_run_writes_nothing(server_env, tmp_path, capsys):
     assert main(["upload", str(tmp_path / "src" / "scans"), "-q", "--leaf-folders-as-items"]) == 0
     target = tmp_path / "copy"
     assert main(["download", "Private/scans", str(target), "--dry-run"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert f"would download {target / 'scans' / 'a.dcm'} (100 B)" in out
-    assert f"would download {target / 'scans' / 'item' / 'b2'} (2 B)" in out
-    assert out[-1].startswith("Dry run: 3 files (103 B) in Private/scans;")
+    assert capsys.readouterr().out.splitlines() == [
+        f"Would download {target / 'scans' / 'a.dcm'} (100 bytes)",
+        f"Would download {target / 'scans' / 'item' / 'b1'} (1 byte)",
+        f"Would download {target / 'scans' / 'item' / 'b2'} (2 bytes)",
+        f"Dry run: 3 files (103 B) would be downloaded to {target / 'scans'}, 0 unchanged "
+        "would be skipped; nothing was written.",
+    ]
     assert not target.exists()
 
 
@@ -353,7 +365,10 @@ def test_no_write_permission_names_the_destination(server_env, midas_server, tmp
                    "/users/Other_User/Public"])
     err = capsys.readouterr().err
     assert status == codes.PERMISSION, err
-    assert err.splitlines()[0] == "pydas: error: no write permission on /users/Other_User/Public"
+    assert err.splitlines()[0].startswith(
+        "pydas: error: no write permission on '/users/Other_User/Public' (midas.item.create")
+    assert err.splitlines()[1] == (
+        "pydas: choose another --destination, or ask its owner for write access")
 
 
 def test_connection_options_reach_the_connection(server_env, tmp_path, capsys):
@@ -365,3 +380,15 @@ def test_connection_options_reach_the_connection(server_env, tmp_path, capsys):
     assert driver.timeout == 12.5
     assert main(["whoami", "--no-verify"]) == 0
     assert pydas.session.communicator.drivers[0].verify_ssl_certificate is False
+
+
+def test_demo_refuses_a_scratch_name_that_exists_and_leaves_that_folder_alone(
+        server_env, tmp_path, capsys, monkeypatch):
+    user = server_env
+    _tree(tmp_path, {"pydas-demo-taken/keep.txt": b"keep me"})
+    assert main(["upload", str(tmp_path / "pydas-demo-taken"), "-q"]) == 0
+    monkeypatch.setattr("pydas.cli.demo._scratch_name", lambda: "pydas-demo-taken")
+    assert main(["demo", "--yes"]) == codes.CONFLICT
+    assert "already holds a folder named 'pydas-demo-taken'" in capsys.readouterr().err
+    taken = _folder(user, "pydas-demo-taken")
+    assert _names(user, taken) == ["keep.txt"]

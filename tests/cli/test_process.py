@@ -47,19 +47,6 @@ def test_debug_shows_the_traceback(home):
     assert "Traceback" in result.stderr
 
 
-def test_a_wrong_api_key_and_a_non_midas_url(home, midas_server, midas_user):
-    result = _run(["whoami", "--url", midas_server.url, "--email", midas_user.email], home,
-                  MIDAS_API_KEY="wrong-key")
-    assert result.returncode == codes.AUTHENTICATION
-    assert result.stderr.startswith(
-        f"pydas: error: login failed for {midas_user.email} on {midas_server.url}: wrong API key")
-    not_midas = midas_server.url.rsplit("/", 1)[0] + "/elsewhere"
-    result = _run(["whoami", "--url", not_midas, "--email", midas_user.email], home,
-                  MIDAS_API_KEY="k")
-    assert result.returncode == codes.SERVER, result.stderr
-    assert f"{not_midas} is not a Midas server" in result.stderr
-
-
 def test_ctrl_c_exits_130_with_advice(home):
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
