@@ -30,6 +30,9 @@ __all__ = [
     "home_folders",
     "item_record",
     "listing",
+    "token_item_id",
+    "upload_token",
+    "uploaded_item",
 ]
 
 
@@ -132,6 +135,40 @@ def folder_record(data: Any, method: str) -> Dict[str, Any]:
 def created_id(data: Any, key: str, method: str) -> str:
     """The id (``key``) of an object a create call made (``item.create``, ``folder.create``)."""
     return _identifier(_mapping(data, method, "data"), key, method, "data")
+
+
+def upload_token(data: Any) -> str:
+    """The token of an answer of ``midas.upload.generatetoken`` (``""``: content known)."""
+    method = "midas.upload.generatetoken"
+    entry = _mapping(data, method, "data")
+    if "token" not in entry:
+        raise _malformed(method, "has no 'token'")
+    token = entry["token"]
+    if not isinstance(token, str):
+        # the kind only: a token is a secret
+        raise _malformed(method, f"has a 'token' that is a {_kind(token)}, not text")
+    return token
+
+
+def token_item_id(token: str) -> Optional[str]:
+    """The item id a Midas upload token carries, if it has the shape ``<user>/<item>/<random>``.
+
+    Midas 3 names the temporary file of an upload after the token, made of
+    the user's and the item's ids and random characters. That is how the
+    server is built, not a promise of its API, so the id is only a hint (the
+    answer of ``upload.perform`` names the item).
+    """
+    parts = token.split("/")
+    if len(parts) == 3 and parts[1].isdigit() and parts[1].isascii() and parts[2]:
+        return str(int(parts[1]))
+    return None
+
+
+def uploaded_item(data: Any) -> Dict[str, Any]:
+    """Check an answer of ``midas.upload.perform``: the item the file went into."""
+    method = "midas.upload.perform"
+    entry = _mapping(data, method, "data")
+    return dict(entry, item_id=_identifier(entry, "item_id", method, "data"))
 
 
 @dataclass(frozen=True)

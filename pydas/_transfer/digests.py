@@ -11,20 +11,22 @@ transfer cache (:mod:`pydas._transfer.cache`), with at most
 
 :class:`Digest` builds the MD5 of a file from the pieces an upload
 reads, in any order the upload reads them (a resume re-reads from the
-server's offset), and reads only what the upload skipped.
+server's offset), and reads only what the upload skipped;
+:class:`SendingFile` is the open file an upload hands to the transport, whose
+reads feed the digest: a file is read once to be sent and hashed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from pydas._transfer.cache import CacheStore, CacheTable
 from pydas._transfer.record import LocalState
 from pydas._transfer.verify import CHUNK_SIZE, is_md5
 
-__all__ = ["DIGEST_LIMIT", "Digest", "MD5Cache"]
+__all__ = ["DIGEST_LIMIT", "Digest", "MD5Cache", "SendingFile"]
 
 #: The most digests the cache keeps.
 DIGEST_LIMIT = 100_000
@@ -137,3 +139,65 @@ class Digest:
         except OSError:
             return False
 
+
+
+class SendingFile:
+    """A file opened for an upload body: from ``offset`` to its recorded size.
+
+    The transport reads it piece by piece; each piece also goes to the
+    ``digest`` (if any) and its length to ``progress``. The file ends, for
+    the transport, at the size it had when scanned (``end``): bytes appended
+    since are not sent, and a file that shrank raises :class:`OSError`.
+
+    :param path: the file
+    :param offset: the first byte to send
+    :param end: the size to send up to
+    :param digest: takes every piece read, or ``None``
+    :param progress: called with the length of every piece read
+    """
+
+    def __init__(self, path: str, offset: int, end: int, digest: Optional[Digest],
+                 progress: Callable[[int], Any]) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 (closed by close())
+        self._file.seek(offset)
+        self._end = end
+        self._digest = digest
+        self._progress = progress
+
+    def tell(self) -> int:
+        """The position of the next byte read."""
+        return self._file.tell()
+
+    def seek(self, position: int, whence: int = os.SEEK_SET) -> int:
+        """Move to ``position`` (``SEEK_END`` counts from the recorded size)."""
+        if whence == os.SEEK_END:
+            return self._file.seek(self._end + position)
+        return self._file.seek(position, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        """Read at most ``size`` bytes, hashing them and counting them sent.
+
+        :raises OSError: when the file ends before its recorded size
+        """
+        position = self._file.tell()
+        wanted = self._end - position if size < 0 else min(size, self._end - position)
+        if wanted <= 0:
+            return b""
+        piece = self._file.read(wanted)
+        if len(piece) < wanted:
+            raise OSError(f"{self._file.name!r} shrank while it was being uploaded "
+                          f"(it ends at byte {position + len(piece)}, not {self._end})")
+        if self._digest is not None:
+            self._digest.add(position, piece)
+        self._progress(len(piece))
+        return piece
+
+    def close(self) -> None:
+        """Close the file."""
+        self._file.close()
+
+    def __enter__(self) -> SendingFile:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()

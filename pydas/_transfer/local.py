@@ -12,10 +12,12 @@ import errno
 import glob
 import os
 import stat
+import time
 import unicodedata
 from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 from pydas._transfer.exclude import Excludes, join
+from pydas._transfer.record import LocalState
 from pydas.exceptions import LocalInputError
 
 __all__ = ["LocalDirectory", "LocalFile", "all_files", "scan", "totals"]
@@ -41,14 +43,15 @@ class LocalFile:
     """A regular file to upload.
 
     :param path: the path as it will be printed (built from the user's pattern)
-    :param size: size in bytes at scan time
+    :param state: what ``os.stat`` showed at scan time (``size`` is its size)
     """
 
-    def __init__(self, path: str, size: int) -> None:
+    def __init__(self, path: str, state: LocalState) -> None:
         self.path = path
         self.name = _upload_name(path)
         self.key = unicodedata.normalize("NFC", self.name)
-        self.size = size
+        self.state = state
+        self.size = state.size
 
 
 class LocalDirectory:
@@ -112,6 +115,7 @@ def _scan_path(
             skipped.append(f"Skipping {problem or 'symbolic link'} {path}")
             return None
     try:
+        read_ns = time.time_ns()
         info = os.stat(path)
     except OSError as error:
         raise LocalInputError(f"cannot read {path!r}: {error.strerror or error}") from None
@@ -130,7 +134,7 @@ def _scan_path(
         return LocalDirectory(path, entries)
     if stat.S_ISREG(info.st_mode):
         _check_readable(path)
-        return LocalFile(path, info.st_size)
+        return LocalFile(path, LocalState.from_stat(info, read_ns))
     skipped.append(f"Skipping special file {path}")
     return None
 

@@ -169,9 +169,13 @@ class LocalState:
         :raises OSError: when it cannot be read
         """
         now = time.time_ns()
-        info = os.stat(path)
+        return cls.from_stat(os.stat(path), now)
+
+    @classmethod
+    def from_stat(cls, info: os.stat_result, read_ns: int) -> LocalState:
+        """The state an ``os.stat`` result shows, read at ``read_ns``."""
         return cls(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino,
-                   info.st_dev, now)
+                   info.st_dev, read_ns)
 
     def same_file(self, other: LocalState) -> bool:
         """Whether ``other`` shows the same file unchanged (all but the reading time equal)."""

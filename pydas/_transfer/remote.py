@@ -126,6 +126,31 @@ class Remote:
         )
         return token
 
+    def new_item_token(self, folder_id: Any, name: str) -> str:
+        """Create an item named ``name`` in a folder and an upload token for its file ``name``.
+
+        One call (``midas.upload.generatetoken`` with ``folderid`` and
+        ``itemname``) instead of ``item.create`` and ``generatetoken``: the
+        server makes the item as ``item.create`` would (a name already in
+        the folder gets a suffix, `` (1)``...). No checksum is sent, so the
+        token is never empty; the item's id is in the token
+        (:func:`~pydas._transfer.answers.token_item_id`) and in the answer of
+        :meth:`perform`.
+        """
+        parameters = {"folderid": folder_id, "itemname": name, "filename": name}
+        return answers.upload_token(self.call(self._request, method="midas.upload.generatetoken",
+                                              parameters=parameters))
+
+    def perform(self, parameters: Dict[str, Any], handle: Any) -> Dict[str, Any]:
+        """Send a file as the raw body of ``midas.upload.perform`` (a ``PUT``).
+
+        :param parameters: the upload token, ``filename``, ``length`` and the revision
+        :param handle: an open binary file (object), read from its position to its end
+        :returns: the item the file went into, checked
+        """
+        data = self.communicator.request("midas.upload.perform", parameters, file_payload=handle)
+        return answers.uploaded_item(data)
+
     def delete_bitstream(self, bitstream_id: str) -> None:
         """Delete one bitstream (``midas.bitstream.delete``; needs admin rights on the item).
 

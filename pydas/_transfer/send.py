@@ -31,21 +31,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
+from dataclasses import dataclass
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from pydas import exceptions
-from pydas._transfer.answers import Bitstream, Item, Revision
+from pydas._transfer import answers
+from pydas._transfer.answers import Bitstream, Item, Revision, token_item_id
+from pydas._transfer.digests import Digest, SendingFile
 from pydas._transfer.journal import Claim
 from pydas._transfer.local import LocalFile
 from pydas._transfer.names import name_key, repair_text
 from pydas._transfer.options import Transfer
+from pydas._transfer.record import LocalState, Sighting
 from pydas._transfer.remote import transient
 from pydas._transfer.verify import matches
 from pydas._transport import Outcome, Timeout
 
-__all__ = ["REPAIR_ROUNDS", "SETTLE_PAUSE", "needs_multipart", "put_file"]
+__all__ = ["REPAIR_ROUNDS", "SETTLE_PAUSE", "NewItem", "Upload", "needs_multipart", "put_file"]
 
 logger = logging.getLogger("pydas")
 
@@ -78,50 +81,123 @@ def needs_multipart(local: LocalFile) -> bool:
         return handle.read(1) == b"0"
 
 
-class _Upload:
-    """The upload of one file into one item, until verified."""
+@dataclass(frozen=True)
+class NewItem:
+    """An item that the first upload token creates (``generatetoken`` with ``folderid``).
+
+    :param folder_id: the folder that receives it
+    :param name: its name (the server adds a suffix if the folder holds one already)
+    """
+
+    folder_id: Any
+    name: str
+
+
+class Upload:
+    """The upload of one file into one item, until verified.
+
+    :meth:`start` sends the file (it is then on the server, not yet checked);
+    :meth:`finish` verifies it against the server's record and repairs it.
+    Between the two the caller may do other work: an item read late enough
+    after its last change gives a re-run record that can be trusted (see
+    :mod:`pydas._transfer.record`).
+
+    :param transfer: the running transfer
+    :param target: the item's id, or a :class:`NewItem` made by the first token
+    :param local: the file
+    :param md5: its MD5, or ``None`` to hash it while it is sent
+    :param new_revision: start a new revision of the item
+    :param before: the item before this upload (``None``: known to be empty)
+    """
 
     def __init__(
         self,
         transfer: Transfer,
-        item_id: Any,
+        target: Any,
         local: LocalFile,
-        md5: str,
-        new_revision: bool,
-        before: Optional[Item],
-        claim: Claim,
+        md5: Optional[str],
+        new_revision: bool = False,
+        before: Optional[Item] = None,
     ) -> None:
         self.transfer = transfer
         self.remote = transfer.remote
         self.communicator = transfer.communicator
-        self.item_id = item_id
+        self.new_item = target if isinstance(target, NewItem) else None
+        self.item_id: Optional[str] = None if self.new_item else str(target)
         self.local = local
         self.md5 = md5
+        self.digest = Digest(local.path, local.state) if md5 is None else None
         self.key = name_key(local.name)
-        self.claim = claim
+        self.claim = Claim(None, {})
         self.new_revision = new_revision
         self.revision: Optional[int] = None  # a revision number to upload into (repairs)
         self.known = before.bitstream_ids() if before is not None else frozenset()
         self.carry: List[Bitstream] = []  # files to add to a replacement revision
-        self.stat = os.stat(local.path)
         self.multipart = needs_multipart(local)
         self.shown = 0  # bytes of this file the progress bar counts
         self.resumed = False
         self.repaired = False
+        #: answers that showed the item (``upload.perform``), with their arrival times
+        self.sightings: List[Sighting] = []
+        #: client times around the ``item.get`` that verified the upload
+        self.read_at: Tuple[float, float] = (0.0, 0.0)
+        self.sent_at = 0.0  # client time when the first sending ended
+        self.item: Optional[Item] = None  # the verified item, once finished
 
     # -- the whole story -----------------------------------------------------
 
-    def run(self) -> Item:
-        token, offset = self.journaled()
+    @contextlib.contextmanager
+    def claimed(self) -> Iterator[None]:
+        """Hold this file's journal entry (for a known item) while tokens are used."""
+        journal = self.transfer.journal
+        if journal is None or self.item_id is None:
+            yield
+            return
+        with journal.claim(self.communicator.url, self.item_id, self.local.path) as claim:
+            self.claim = claim
+            try:
+                yield
+            finally:
+                self.claim = Claim(None, {})
+
+    def start(self) -> None:
+        """Send the file once: resume an earlier run's upload, or make a token and send."""
+        if self.new_item is not None:
+            token = self.remote.new_item_token(self.new_item.folder_id, self.new_item.name)
+            self.item_id = token_item_id(token)
+            with self.claimed():
+                self.claim.record(token)  # the item is known before a byte is sent
+                self.send(token, 0)
+        else:
+            with self.claimed():
+                journaled, offset = self.journaled()
+                if journaled is None:
+                    journaled, offset = self.new_token(dedupe=not self.new_revision), 0
+                if journaled:
+                    self.send(journaled, offset)
+        self.sent_at = time.time()
+
+    def finish(self) -> Item:
+        """Verify the upload against the server's record, repairing it if needed.
+
+        :returns: the item as read by the ``item.get`` that verified the upload
+        :raises pydas.exceptions.TransferError: when the file could not be
+            stored intact; the message says what the server holds
+        """
+        with self.claimed():
+            self.item = self.verified()
+        return self.item
+
+    def verified(self) -> Item:
         after: Optional[Item] = None
         for round_number in range(1, REPAIR_ROUNDS + 1):
-            if token is None:
-                dedupe = round_number == 1 and not self.new_revision
-                token, offset = self.new_token(dedupe), 0
-            if token:
-                self.send(token, offset)
-            token = None
-            after = self.remote.item(self.item_id)
+            if round_number > 1:
+                token = self.new_token(dedupe=False)
+                if token:
+                    self.send(token, 0)
+            if self.md5 is None and self.digest is not None:
+                self.md5 = self.hashed()
+            after = self.read_item()
             good, bad = self.ours(after)
             if bad:
                 self.check_unchanged()
@@ -131,19 +207,32 @@ class _Upload:
                     self.replace_revision(refused, after)
                     good = []
                 elif good:
-                    after = self.remote.item(self.item_id)
+                    after = self.read_item()
                 else:
                     self.revision = bad[0][0].number
             if good:
                 self.discard(good[1:])  # the same content twice: keep one
                 if self.carry:
                     after = self.carry_files()
-                return self.finish(after)
+                self.check_unchanged()
+                return self.done(after)
             self.check_unchanged()
             self.show(-self.shown)
         raise exceptions.TransferError(self.describe(after))
 
-    def finish(self, after: Item) -> Item:
+    def read_item(self) -> Item:
+        """The item now (``midas.item.get``), noting when it was asked and answered."""
+        if self.item_id is None:
+            raise exceptions.TransferError(
+                f"upload of {self.local.path!r} cannot be verified: the server did not say "
+                "which item it went into"
+            )
+        asked = time.time()
+        item = self.remote.item(self.item_id)
+        self.read_at = (asked, time.time())
+        return item
+
+    def done(self, after: Item) -> Item:
         reporter = self.transfer.reporter
         reporter.advance(self.local.size - self.shown)
         reporter.file_done()
@@ -213,12 +302,19 @@ class _Upload:
             where["mode"] = "multipart"
         return where
 
+    def performed(self, answer: Any) -> None:
+        """Take the item an ``upload.perform`` answered with: its id, and when it was seen."""
+        item = answers.uploaded_item(answer)
+        self.item_id = item["item_id"]
+        self.sightings.append((item, time.time()))
+
     def send_whole(self, token: str) -> None:
         """Send the file in one multipart request (no resume: verification decides)."""
         self.claim.forget()  # a multipart upload does not use the token's partial data
         try:
-            self.communicator.perform_upload(token, self.local.name, filepath=self.local.path,
-                                             progress=self.sent, **self.perform_arguments())
+            self.performed(self.communicator.perform_upload(
+                token, self.local.name, filepath=self.local.path, progress=self.sent,
+                **self.perform_arguments()))
         except exceptions.InvalidParameter as error:
             raise exceptions.TransferError(
                 f"upload of {self.local.path!r} failed: the server's stream mode cannot take "
@@ -229,6 +325,34 @@ class _Upload:
         except exceptions.PydasException as error:
             if not transient(self.communicator.retry, error):
                 raise
+
+    def perform(self, token: str, offset: int) -> None:
+        """One ``upload.perform`` in stream mode: the file from ``offset`` as a ``PUT`` body.
+
+        The pieces read for sending are hashed too (when the MD5 is not known
+        yet), so the file is read once.
+        """
+        parameters: Dict[str, Any] = {"uploadtoken": token, "filename": self.local.name,
+                                      "length": self.local.size}
+        if self.revision is not None:
+            parameters["revision"] = self.revision
+        elif not self.new_revision:
+            parameters["revision"] = "head"
+        with SendingFile(self.local.path, offset, self.local.size, self.digest,
+                         self.sent) as body:
+            answer = self.remote.perform(parameters, body)
+        self.performed(answer)
+
+    def hashed(self) -> str:
+        """The MD5 of the file, completed from what sending read."""
+        assert self.digest is not None
+        try:
+            return self.digest.finish()
+        except OSError as error:
+            raise exceptions.TransferError(
+                f"upload of {self.local.path!r} failed: the file could not be read to "
+                f"the end ({error})"
+            ) from error
 
     def send(self, token: str, offset: int) -> None:
         """Send the file from ``offset`` until the server has it (or the token is spent).
@@ -267,14 +391,7 @@ class _Upload:
                     self.resumed = self.resumed or held > 0
                     self.show(held - self.shown)
                     offset, failure = held, None
-                self.communicator.perform_upload(
-                    token,
-                    self.local.name,
-                    filepath=self.local.path,
-                    offset=offset,
-                    progress=self.sent,
-                    **self.perform_arguments(),
-                )
+                self.perform(token, offset)
                 break
             except exceptions.InvalidUploadToken:
                 break  # used by an attempt whose answer was lost, or gone: verify
@@ -312,19 +429,29 @@ class _Upload:
         """
         good: List[_Copy] = []
         bad: List[_Copy] = []
+        md5 = self.md5 if self.md5 is not None else self.hashed()
         for revision in item.revisions:
             for bitstream in revision.bitstreams:
                 if bitstream.id in self.known or name_key(bitstream.name) != self.key:
                     continue
-                right = matches(bitstream.size, bitstream.checksum, self.local.size, self.md5)
+                right = matches(bitstream.size, bitstream.checksum, self.local.size, md5)
                 (good if right else bad).append((revision, bitstream))
         good.sort(key=lambda pair: int(pair[1].id) if pair[1].id.isdigit() else 0)
         return good, bad
 
     def check_unchanged(self) -> None:
-        """Stop repairing when the local file itself changed meanwhile."""
-        info = os.stat(self.local.path)
-        if (info.st_size, info.st_mtime_ns) != (self.stat.st_size, self.stat.st_mtime_ns):
+        """Stop when the local file changed since it was scanned (its content may differ).
+
+        Size, modification time, inode and device are compared: a change of
+        the status time alone (``chmod``, a new hard link) is not a new content.
+        """
+        try:
+            now = LocalState.of(self.local.path)
+        except OSError:
+            now = None
+        was = self.local.state
+        if now is None or (now.size, now.mtime_ns, now.inode, now.device) != (
+                was.size, was.mtime_ns, was.inode, was.device):
             raise exceptions.TransferError(
                 f"upload of {self.local.path!r} failed: the file changed while it was "
                 "being uploaded; upload it again once it is complete"
@@ -392,38 +519,33 @@ class _Upload:
         return text + f"item {self.item_id} holds a wrong copy ({copies})"
 
 
-@contextlib.contextmanager
-def _claim(transfer: Transfer, item_id: Any, local: LocalFile) -> Iterator[Claim]:
-    if transfer.journal is None:
-        yield Claim(None, {})
-        return
-    with transfer.journal.claim(transfer.communicator.url, item_id, local.path) as claim:
-        yield claim
-
-
 def put_file(
     transfer: Transfer,
-    item_id: Any,
+    target: Any,
     local: LocalFile,
-    md5: str,
+    md5: Optional[str],
     *,
     new_revision: bool = False,
     before: Optional[Item] = None,
-) -> Item:
+) -> Upload:
     """Upload one file into an item and verify it against the server's record.
 
     :param transfer: the running transfer
-    :param item_id: the item receiving the file
+    :param target: the item receiving the file, or a :class:`NewItem` that
+        the upload creates
     :param local: the file
-    :param md5: its MD5, computed beforehand
+    :param md5: its MD5 if known beforehand; ``None`` hashes it while it is sent
+        (and sends no checksum to ``generatetoken``: no de-duplication)
     :param new_revision: start a new revision of the item instead of adding the
         file to its head revision (or to revision 1 of an item without one);
         the server's de-duplication by checksum is only used without it
     :param before: the item as it was before this upload (``None`` for an
         item known to be empty); bitstreams in it are not this upload's
-    :returns: the item after the upload, verified
+    :returns: the upload, finished: :attr:`Upload.item` is the item after it, verified
     :raises pydas.exceptions.TransferError: when the file could not be stored
         intact; the message says what the server holds
     """
-    with _claim(transfer, item_id, local) as claim:
-        return _Upload(transfer, item_id, local, md5, new_revision, before, claim).run()
+    upload = Upload(transfer, target, local, md5, new_revision, before)
+    upload.start()
+    upload.finish()
+    return upload

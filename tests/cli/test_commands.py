@@ -359,7 +359,8 @@ def test_no_write_permission_names_the_destination(server_env, midas_server, tmp
     err = capsys.readouterr().err
     assert status == codes.PERMISSION, err
     assert err.splitlines()[0].startswith(
-        "pydas: error: no write permission on '/users/Other_User/Public' (midas.item.create")
+        "pydas: error: no write permission on '/users/Other_User/Public' "
+        "(midas.upload.generatetoken")
     assert err.splitlines()[1] == (
         "pydas: choose another --destination, or ask its owner for write access")
 

@@ -77,10 +77,10 @@ def test_download_excludes_and_json(server_env, tmp_path, capsys):
 def test_a_failure_part_way_says_what_was_done_before(server_env, tmp_path, capsys,
                                                       midas_server):
     write_tree(tmp_path, {"d/1.txt": b"1", "d/2.txt": b"22"})
-    # once the first item is complete, the server answers the next item.create with an error page
+    # once the first item is complete, the server answers the next item's token with an error page
     pydas.add_item_upload_callback(
         lambda communicator, token, item_id: midas_server.faults.garbage_next(
-            match="midas.item.create", status=500))
+            match="midas.upload.generatetoken", status=500))
     status = main(["upload", str(tmp_path / "d")])
     err = capsys.readouterr().err.splitlines()
     assert status == codes.SERVER, err

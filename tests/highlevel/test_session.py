@@ -133,7 +133,7 @@ def test_a_destination_without_write_permission_is_named(logged_in, midas_server
     with pytest.raises(pydas.exceptions.InvalidPolicy,
                        match=r"^no write permission on '/users/Bob_Smith/Public' \(") as error:
         pydas.upload(str(tmp_path / "f.txt"), destination="/users/Bob_Smith/Public", quiet=True)
-    assert error.value.method == "midas.item.create" and error.value.code == -151
+    assert error.value.method == "midas.upload.generatetoken" and error.value.code == -151
     assert error.value.request is not None and error.value.response is not None
     assert server_tree(bob.public_folder_id) == {}
 

@@ -33,20 +33,46 @@ def logged_in(midas_server, midas_user):
 def interrupt_uploads_after(communicator, nbytes):
     """Make ``communicator`` raise KeyboardInterrupt (a Ctrl-C) once ``nbytes`` were sent.
 
-    Only this communicator is changed: a new login replaces it.
+    Both ways an upload's bytes leave go through it: ``perform_upload`` (its
+    progress callback) and ``request`` with an open file as the body (its
+    reads). Only this communicator is changed: a new login replaces it.
     """
-    real_perform = communicator.perform_upload
+    real_perform, real_request = communicator.perform_upload, communicator.request
     sent = []
+
+    def count(size):
+        sent.append(size)
+        if sum(sent) >= nbytes:
+            raise KeyboardInterrupt
 
     def interrupted(*args, **kwargs):
         progress = kwargs["progress"]
 
-        def stop_when_enough(count):
-            progress(count)
-            sent.append(count)
-            if sum(sent) >= nbytes:
-                raise KeyboardInterrupt
+        def stop_when_enough(size):
+            progress(size)
+            count(size)
 
         return real_perform(*args, **dict(kwargs, progress=stop_when_enough))
 
+    class Counted:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def tell(self):
+            return self.handle.tell()
+
+        def seek(self, *args):
+            return self.handle.seek(*args)
+
+        def read(self, size=-1):
+            piece = self.handle.read(size)
+            count(len(piece))
+            return piece
+
+    def request(method, parameters=None, file_payload=None):
+        if file_payload is not None:
+            file_payload = Counted(file_payload)
+        return real_request(method, parameters, file_payload=file_payload)
+
     communicator.perform_upload = interrupted
+    communicator.request = request

@@ -62,15 +62,25 @@ ROWS = [
     ("midas.item.get", None, "upload_again",
      "midas.item.get: the answer is null, not an object",
      MalformedResponse),
-    ("midas.item.create", {"name": "a.txt"}, "upload",
+    ("midas.item.create", {"name": "a.txt"}, "upload_leaf",
      "midas.item.create: the server's answer has data without 'item_id'", MalformedResponse),
+    ("midas.upload.generatetoken", {"token": {"id": 1}}, "upload",
+     "midas.upload.generatetoken: the server's answer has a 'token' that is a dict, not text",
+     MalformedResponse),
+    ("midas.upload.generatetoken", {"tok": "x"}, "upload",
+     "midas.upload.generatetoken: the server's answer has no 'token'", MalformedResponse),
+    ("midas.upload.perform", {"name": "a.txt"}, "upload",
+     "midas.upload.perform: the server's answer has data without 'item_id'", MalformedResponse),
+    ("midas.upload.perform", ["a.txt"], "upload",
+     "midas.upload.perform: the server's answer has data that is a list, not an object",
+     MalformedResponse),
     ("midas.folder.create", ["data"], "upload",
      "midas.folder.create: the answer is a list, not an object",
      MalformedResponse),
-    # the driver checks these answers (pydas.drivers)
-    ("midas.upload.generatetoken", {"token": {"id": 1}}, "upload",
+    # the driver checks these answers (pydas.drivers): a token for an item made beforehand
+    ("midas.upload.generatetoken", {"token": {"id": 1}}, "upload_leaf",
      "midas.upload.generatetoken: the answer's 'token' is an object", MalformedResponse),
-    ("midas.upload.generatetoken", {"tok": "x"}, "upload",
+    ("midas.upload.generatetoken", {"tok": "x"}, "upload_leaf",
      "midas.upload.generatetoken: the answer has no 'token' member", MalformedResponse),
     ("midas.upload.getoffset", {"offset": "-5"}, "upload_cut",
      "midas.upload.getoffset: the offset '-5' is not a byte count", MalformedResponse),
@@ -117,6 +127,8 @@ def test_a_malformed_answer_is_a_typed_error(logged_in, midas_server, midas_user
                                                         str(target), quiet=True),
         "upload": lambda: pydas.upload("data", reuse_existing=False, destination="Public",
                                        quiet=True),
+        "upload_leaf": lambda: pydas.upload("data", leaf_folders_as_items=True,
+                                            destination="Public", quiet=True),
         "upload_again": lambda: pydas.upload("data", reuse_existing=True, quiet=True),
         "upload_cut": lambda: pydas.upload("other.bin", quiet=True),
     }
@@ -124,8 +136,9 @@ def test_a_malformed_answer_is_a_typed_error(logged_in, midas_server, midas_user
         midas_server.faults.cut_request_after(100_000, match="midas.upload.perform")
     with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
         mock.add_passthru(midas_server.url)
-        mock.add(responses.POST, f"{midas_server.url}/api/json",
-                 match=[matchers.query_param_matcher({"method": method})],
+        verb = responses.PUT if method == "midas.upload.perform" else responses.POST
+        mock.add(verb, f"{midas_server.url}/api/json",
+                 match=[matchers.query_param_matcher({"method": method}, strict_match=False)],
                  json={"code": "0", "data": data, "message": "", "stat": "ok"})
         with pytest.raises(ParseError) as raised:
             actions[action]()

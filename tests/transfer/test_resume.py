@@ -59,14 +59,18 @@ def test_a_refusal_that_moves_nothing_is_not_repeated(logged_in, midas_server, s
     communicator = pydas.session.communicator
     monkeypatch.setattr(communicator, "get_upload_offset", lambda upload_token: 0)
 
-    def refuse(*args, **kwargs):
+    real_request = communicator.request
+
+    def refuse(method, parameters=None, file_payload=None):
+        if method != "midas.upload.perform":
+            return real_request(method, parameters, file_payload=file_payload)
         refuse.calls += 1
         raise UploadFailed("midas.upload.perform failed (code -105): Failed to upload file - "
                            "0/600000 bytes transferred", method="midas.upload.perform",
                            code=-105)
 
     refuse.calls = 0
-    monkeypatch.setattr(communicator, "perform_upload", refuse)
+    monkeypatch.setattr(communicator, "request", refuse)
     with pytest.raises(TransferError, match="was refused: the server took none of the 600000"):
         pydas.upload(str(source), quiet=True)
     assert refuse.calls == 1  # the server kept none of it: sending it again would not help
