@@ -47,8 +47,22 @@ def _dry_run_line(summary: TransferSummary, verb: str, where: str, moved: str) -
     )
 
 
+def _transfer_options(out: Output, args: argparse.Namespace,
+                      summary: TransferSummary) -> Dict[str, Any]:
+    """The options ``pydas.upload`` and ``pydas.download`` share, from the command line."""
+    return {
+        "workers": args.workers,
+        "quiet": _status_lines_hidden(out, args),
+        "progress": _progress(out, args),
+        "summary": summary,
+        "exclude": args.exclude,
+        "dry_run": args.dry_run,
+    }
+
+
 def _report(out: Output, args: argparse.Namespace, summary: TransferSummary,
             closing: str, extra: Dict[str, Any]) -> None:
+    """Print the closing summary (or, with ``--json``, the summary as JSON)."""
     if args.json:
         out.json(dict(extra, dry_run=args.dry_run, **summary.as_dict()))
     else:
@@ -72,12 +86,7 @@ def run_upload(args: argparse.Namespace, out: Output, context: Context) -> int:
         **target,
         leaf_folders_as_items=args.leaf_folders_as_items,
         reuse_existing=args.reuse_existing,
-        workers=args.workers,
-        quiet=_status_lines_hidden(out, args),
-        progress=_progress(out, args),
-        summary=summary,
-        exclude=args.exclude,
-        dry_run=args.dry_run,
+        **_transfer_options(out, args, summary),
     )
     if args.dry_run:
         closing = _dry_run_line(summary, "uploaded to", where, "sent")
@@ -93,16 +102,7 @@ def run_download(args: argparse.Namespace, out: Output, context: Context) -> int
     # the command is meant to be re-run: unchanged files are kept, others replaced
     pydas.allow_existing_download_paths()
     summary = context.summary = TransferSummary()
-    path = pydas.download(
-        args.server_path,
-        args.local_dir,
-        workers=args.workers,
-        quiet=_status_lines_hidden(out, args),
-        progress=_progress(out, args),
-        summary=summary,
-        exclude=args.exclude,
-        dry_run=args.dry_run,
-    )
+    path = pydas.download(args.server_path, args.local_dir, **_transfer_options(out, args, summary))
     if args.dry_run:
         closing = _dry_run_line(summary, "downloaded to", path, "written")
     else:

@@ -4,18 +4,11 @@ import json
 import os
 
 import pytest
+from support.servertree import write_tree
 
 import pydas
 from pydas.cli import errors as codes
 from pydas.cli import main
-
-
-def _tree(root, files):
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    return root
 
 
 def _children(user, folder_id=None):
@@ -80,7 +73,7 @@ def test_options_may_come_after_the_command(server_env, capsys):
 def test_upload_several_paths_with_excludes_at_every_level(server_env, tmp_path, capsys,
                                                            monkeypatch):
     user = server_env
-    _tree(tmp_path, {
+    write_tree(tmp_path, {
         "a.dat": b"a", "b.dat": b"b", "skip.tmp": b"t",
         "scans/series1/x.dcm": b"x", "scans/series1/x.tmp": b"t", "scans/notes.tmp": b"t",
         "scans/raw/big.dcm": b"r",
@@ -102,7 +95,7 @@ def test_upload_several_paths_with_excludes_at_every_level(server_env, tmp_path,
 
 
 def test_upload_dry_run_sends_nothing(server_env, tmp_path, capsys, midas_server):
-    _tree(tmp_path, {"d/one.txt": b"12345", "d/two.txt": b"67"})
+    write_tree(tmp_path, {"d/one.txt": b"12345", "d/two.txt": b"67"})
     midas_server.clear_request_log()
     assert main(["upload", str(tmp_path / "d"), "--dry-run", "--destination", "Public"]) == 0
     assert capsys.readouterr().out.splitlines() == [
@@ -118,7 +111,7 @@ def test_upload_dry_run_sends_nothing(server_env, tmp_path, capsys, midas_server
 
 
 def test_upload_into_a_folder_by_id(server_env, tmp_path, capsys):
-    _tree(tmp_path, {"f.txt": b"f"})
+    write_tree(tmp_path, {"f.txt": b"f"})
     status = main(["upload", str(tmp_path / "f.txt"), "--folder-id",
                    server_env.public_folder_id])
     assert status == 0
@@ -128,7 +121,7 @@ def test_upload_into_a_folder_by_id(server_env, tmp_path, capsys):
 
 
 def test_upload_into_an_unknown_folder_id(server_env, tmp_path, capsys):
-    _tree(tmp_path, {"f.txt": b"f"})
+    write_tree(tmp_path, {"f.txt": b"f"})
     assert main(["upload", str(tmp_path / "f.txt"), "--folder-id", "99999"]) == codes.NOT_FOUND
     assert capsys.readouterr().err.splitlines() == [
         "pydas: error: there is no folder with id '99999' (or you may not read it)",
@@ -137,7 +130,7 @@ def test_upload_into_an_unknown_folder_id(server_env, tmp_path, capsys):
 
 
 def test_an_existing_folder_is_a_conflict_told_in_command_terms(server_env, tmp_path, capsys):
-    _tree(tmp_path, {"d/f.txt": b"f"})
+    write_tree(tmp_path, {"d/f.txt": b"f"})
     assert main(["upload", str(tmp_path / "d"), "-q"]) == 0
     status = main(["upload", str(tmp_path / "d")])
     err = capsys.readouterr().err
@@ -155,7 +148,7 @@ def test_a_local_path_that_does_not_exist_fails_before_any_request(server_env, t
 
 
 def test_download_is_rerunnable_and_says_what_it_did(server_env, tmp_path, capsys):
-    _tree(tmp_path / "src", {"scans/a.dcm": b"A" * 100, "scans/sub/b.dcm": b"B" * 10})
+    write_tree(tmp_path / "src", {"scans/a.dcm": b"A" * 100, "scans/sub/b.dcm": b"B" * 10})
     assert main(["upload", str(tmp_path / "src" / "scans"), "-q"]) == 0
     target = tmp_path / "copy"
     assert main(["download", "Private/scans", str(target)]) == 0
@@ -173,7 +166,7 @@ def test_download_is_rerunnable_and_says_what_it_did(server_env, tmp_path, capsy
 
 
 def test_download_dry_run_writes_nothing(server_env, tmp_path, capsys):
-    _tree(tmp_path / "src", {"scans/a.dcm": b"A" * 100, "scans/item/b1": b"1",
+    write_tree(tmp_path / "src", {"scans/a.dcm": b"A" * 100, "scans/item/b1": b"1",
                              "scans/item/b2": b"22"})
     assert main(["upload", str(tmp_path / "src" / "scans"), "-q", "--leaf-folders-as-items"]) == 0
     target = tmp_path / "copy"
@@ -198,7 +191,7 @@ def test_download_of_a_missing_path(server_env, tmp_path, capsys):
 
 
 def test_ls_plain_long_and_json(server_env, tmp_path, capsys):
-    _tree(tmp_path, {"d/f.txt": b"12345", "d/sub/g.txt": b"1"})
+    write_tree(tmp_path, {"d/f.txt": b"12345", "d/sub/g.txt": b"1"})
     assert main(["upload", str(tmp_path / "d"), "-q"]) == 0
     assert main(["ls", "Private/d"]) == 0
     assert capsys.readouterr().out == "sub/\nf.txt\n"
@@ -212,8 +205,8 @@ def test_ls_plain_long_and_json(server_env, tmp_path, capsys):
     assert bitstream["size"] == 5 and len(bitstream["checksum"]) == 32
 
 
-def test_tree(server_env, tmp_path, capsys):
-    _tree(tmp_path, {"d/f.txt": b"12345", "d/sub/g.txt": b"1", "d/sub/deeper/h.txt": b"1"})
+def testwrite_tree(server_env, tmp_path, capsys):
+    write_tree(tmp_path, {"d/f.txt": b"12345", "d/sub/g.txt": b"1", "d/sub/deeper/h.txt": b"1"})
     assert main(["upload", str(tmp_path / "d"), "-q"]) == 0
     assert main(["tree", "Private/d"]) == 0
     assert capsys.readouterr().out.splitlines() == [
@@ -275,7 +268,7 @@ def test_api_key_env_naming_an_unset_variable(midas_server, capsys):
 
 def test_verbose_logs_requests_without_secrets_or_repeated_status_lines(server_env, tmp_path,
                                                                         capsys):
-    _tree(tmp_path, {"f.txt": b"f"})
+    write_tree(tmp_path, {"f.txt": b"f"})
     assert main(["upload", str(tmp_path / "f.txt"), "-vv"]) == 0
     captured = capsys.readouterr()
     assert "midas.login" in captured.err
@@ -304,7 +297,7 @@ def test_demo_without_a_server_uses_an_emulator_and_cleans_up(capsys):
 def test_demo_on_a_configured_server_never_touches_existing_folders(server_env, tmp_path,
                                                                     capsys):
     user = server_env
-    _tree(tmp_path, {"myfiles/file1.txt": b"precious data\n"})
+    write_tree(tmp_path, {"myfiles/file1.txt": b"precious data\n"})
     assert main(["upload", str(tmp_path / "myfiles"), "-q"]) == 0
     myfiles = _folder(user, "myfiles")
     (item,) = _children(user, myfiles)["items"]
@@ -360,7 +353,7 @@ def test_a_refused_connection_is_two_lines_and_exit_7(monkeypatch, capsys):
 
 def test_no_write_permission_names_the_destination(server_env, midas_server, tmp_path, capsys):
     midas_server.create_user("other@example.com", "pw", "Other", "User")
-    _tree(tmp_path, {"f.txt": b"f"})
+    write_tree(tmp_path, {"f.txt": b"f"})
     status = main(["upload", str(tmp_path / "f.txt"), "--destination",
                    "/users/Other_User/Public"])
     err = capsys.readouterr().err
@@ -385,7 +378,7 @@ def test_connection_options_reach_the_connection(server_env, tmp_path, capsys):
 def test_demo_refuses_a_scratch_name_that_exists_and_leaves_that_folder_alone(
         server_env, tmp_path, capsys, monkeypatch):
     user = server_env
-    _tree(tmp_path, {"pydas-demo-taken/keep.txt": b"keep me"})
+    write_tree(tmp_path, {"pydas-demo-taken/keep.txt": b"keep me"})
     assert main(["upload", str(tmp_path / "pydas-demo-taken"), "-q"]) == 0
     monkeypatch.setattr("pydas.cli.demo._scratch_name", lambda: "pydas-demo-taken")
     assert main(["demo", "--yes"]) == codes.CONFLICT

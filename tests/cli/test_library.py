@@ -3,6 +3,7 @@
 import os
 
 import pytest
+from support.servertree import write_tree
 
 import pydas
 from pydas import exceptions
@@ -12,12 +13,6 @@ WRITING = {"midas.folder.create", "midas.item.create", "midas.upload.generatetok
            "midas.upload.perform", "midas.item.delete", "midas.folder.delete"}
 
 
-def _tree(root, files):
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    return root
 
 
 def _methods(server):
@@ -50,7 +45,7 @@ def private(logged_in, midas_user):
 
 
 def test_exclude_works_at_every_level_and_inside_leaf_items(private, tmp_path, monkeypatch):
-    _tree(tmp_path, {
+    write_tree(tmp_path, {
         "scans/a.dcm": b"a", "scans/a.tmp": b"t",
         "scans/series1/x.dcm": b"x", "scans/series1/x.tmp": b"t",
         "scans/series2/raw/r.dcm": b"r", "scans/series2/y.dcm": b"y",
@@ -70,7 +65,7 @@ def test_exclude_works_at_every_level_and_inside_leaf_items(private, tmp_path, m
 
 def test_several_patterns_are_all_checked_before_anything_is_sent(private, tmp_path,
                                                                   midas_server):
-    _tree(tmp_path, {"a.dat": b"a"})
+    write_tree(tmp_path, {"a.dat": b"a"})
     with pytest.raises(exceptions.LocalInputError, match="missing"):
         pydas.upload([str(tmp_path / "a.dat"), str(tmp_path / "missing")], quiet=True)
     assert not _methods(midas_server) & WRITING
@@ -80,7 +75,8 @@ def test_several_patterns_are_all_checked_before_anything_is_sent(private, tmp_p
 
 def test_an_upload_dry_run_says_and_counts_what_it_would_do(private, tmp_path, midas_server,
                                                             capsys):
-    root = _tree(tmp_path, {"d/same.txt": b"same", "d/changed.txt": b"old",
+    root = tmp_path
+    write_tree(tmp_path, {"d/same.txt": b"same", "d/changed.txt": b"old",
                             "d/leaf/one.txt": b"1"})
     pydas.upload(str(root / "d"), quiet=True)
     (root / "d" / "changed.txt").write_bytes(b"new content")
@@ -108,7 +104,7 @@ def test_an_upload_dry_run_says_and_counts_what_it_would_do(private, tmp_path, m
 
 def test_an_existing_folder_is_a_folder_exists_error_also_in_a_dry_run(private, tmp_path,
                                                                        midas_server):
-    _tree(tmp_path, {"d/f.txt": b"f"})
+    write_tree(tmp_path, {"d/f.txt": b"f"})
     pydas.upload(str(tmp_path / "d"), quiet=True)
     midas_server.clear_request_log()
     with pytest.raises(exceptions.FolderExists) as dry:
@@ -125,7 +121,7 @@ def test_an_existing_folder_is_a_folder_exists_error_also_in_a_dry_run(private, 
 
 
 def test_upload_into_a_folder_given_by_id(private, midas_user, tmp_path):
-    _tree(tmp_path, {"f.txt": b"f"})
+    write_tree(tmp_path, {"f.txt": b"f"})
     pydas.upload(str(tmp_path / "f.txt"), folder_id=midas_user.public_folder_id, quiet=True)
     assert _server_tree() == ["Private/", "Public/", "Public/f.txt:f.txt"]
     with pytest.raises(ValueError, match="not both"):
@@ -135,7 +131,7 @@ def test_upload_into_a_folder_given_by_id(private, midas_user, tmp_path):
 
 
 def test_bad_exclude_patterns_are_refused_before_any_request(private, tmp_path, midas_server):
-    _tree(tmp_path, {"f.txt": b"f"})
+    write_tree(tmp_path, {"f.txt": b"f"})
     midas_server.clear_request_log()
     for bad in ([""], ["/"], [None]):
         with pytest.raises(ValueError, match="exclude pattern"):
@@ -146,7 +142,7 @@ def test_bad_exclude_patterns_are_refused_before_any_request(private, tmp_path, 
 @pytest.fixture
 def scans(private, tmp_path):
     """``Private/scans``: files, an item of two files, items of one, a sub-folder."""
-    _tree(tmp_path / "src", {
+    write_tree(tmp_path / "src", {
         "scans/a.dcm": b"A" * 10, "scans/notes.tmp": b"t",
         "scans/series/1.dcm": b"1", "scans/series/2.dcm": b"22",
         "scans/single/only.dcm": b"o",
@@ -207,7 +203,7 @@ def test_download_dry_run_compares_by_size_and_md5_and_writes_nothing(scans, cap
 
 
 def test_resolve_and_list_give_repaired_names(private, tmp_path):
-    _tree(tmp_path, {"Données/évaluation.txt": b"e"})
+    write_tree(tmp_path, {"Données/évaluation.txt": b"e"})
     pydas.upload(str(tmp_path / "Données"), quiet=True)
     kind, folder = pydas.api.resolve_path("Private/Données")
     assert kind == "folder" and folder["name"] == "Données"

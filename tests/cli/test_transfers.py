@@ -2,21 +2,16 @@
 
 import json
 
+from support.servertree import write_tree
+
 import pydas
 from pydas.cli import errors as codes
 from pydas.cli import main
 
 
-def _tree(root, files):
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    return root
-
-
 def test_a_rerun_says_what_it_skipped_and_what_it_moved(server_env, tmp_path, capsys):
-    d = _tree(tmp_path, {"d/a.txt": b"aaaa", "d/b.txt": b"bb"}) / "d"
+    write_tree(tmp_path, {"d/a.txt": b"aaaa", "d/b.txt": b"bb"})
+    d = tmp_path / "d"
     assert main(["upload", str(d)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
         "Done: 2 files uploaded; 6 bytes sent (to Private).")
@@ -41,7 +36,7 @@ def test_a_rerun_says_what_it_skipped_and_what_it_moved(server_env, tmp_path, ca
 
 def test_a_dry_run_reports_the_conflict_the_real_upload_would_meet(server_env, tmp_path, capsys,
                                                                    midas_server):
-    _tree(tmp_path, {"d/f.txt": b"f"})
+    write_tree(tmp_path, {"d/f.txt": b"f"})
     assert main(["upload", str(tmp_path / "d"), "-q"]) == 0
     midas_server.clear_request_log()
     assert main(["upload", str(tmp_path / "d"), "--dry-run"]) == codes.CONFLICT
@@ -54,7 +49,7 @@ def test_a_dry_run_reports_the_conflict_the_real_upload_would_meet(server_env, t
 
 
 def test_download_excludes_and_json(server_env, tmp_path, capsys):
-    _tree(tmp_path / "src", {"scans/a.dcm": b"A", "scans/a.tmp": b"t",
+    write_tree(tmp_path / "src", {"scans/a.dcm": b"A", "scans/a.tmp": b"t",
                              "scans/raw/r.dcm": b"r", "scans/sub/b.dcm": b"B"})
     assert main(["upload", str(tmp_path / "src" / "scans"), "-q"]) == 0
     target = tmp_path / "copy"
@@ -81,7 +76,7 @@ def test_download_excludes_and_json(server_env, tmp_path, capsys):
 
 def test_a_failure_part_way_says_what_was_done_before(server_env, tmp_path, capsys,
                                                       midas_server):
-    _tree(tmp_path, {"d/1.txt": b"1", "d/2.txt": b"22"})
+    write_tree(tmp_path, {"d/1.txt": b"1", "d/2.txt": b"22"})
     # once the first item is complete, the server answers the next item.create with an error page
     pydas.add_item_upload_callback(
         lambda communicator, token, item_id: midas_server.faults.garbage_next(
