@@ -44,10 +44,12 @@ def test_close_stops_the_thread_without_waiting_for_the_hashing():
     assert threading.active_count() == before
 
 
+BIG = os.urandom(9 * 1024 * 1024)  # enough to be hashed on a second thread
+BIG_MD5 = hashlib.md5(BIG).hexdigest()
+
+
 def test_a_large_part_file_is_hashed_on_a_second_thread(tmp_path):
-    data = os.urandom(9 * 1024 * 1024)
-    checksum = hashlib.md5(data).hexdigest()
-    target = tmp_path / "big.bin"
+    data, checksum, target = BIG, BIG_MD5, tmp_path / "big.bin"
     part = Part(str(target), checksum, len(data))
     assert isinstance(part.digest, BackgroundMD5)
     for start in range(0, len(data), 300_000):
@@ -58,9 +60,7 @@ def test_a_large_part_file_is_hashed_on_a_second_thread(tmp_path):
 
 
 def test_a_large_part_file_continued_or_restarted_keeps_a_right_digest(tmp_path):
-    data = os.urandom(9 * 1024 * 1024)
-    checksum = hashlib.md5(data).hexdigest()
-    target = tmp_path / "big.bin"
+    data, checksum, target = BIG, BIG_MD5, tmp_path / "big.bin"
     first = Part(str(target), checksum, len(data))
     first.write(data[:1_000_000])
     first.close()  # the run dies; its thread is gone
