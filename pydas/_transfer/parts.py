@@ -20,6 +20,7 @@ import secrets
 from typing import Any, Optional, Tuple
 
 from pydas._transfer import locks
+from pydas._transfer.hashing import BackgroundMD5
 from pydas._transfer.names import NAME_MAX, fit
 from pydas._transfer.verify import CHUNK_SIZE
 
@@ -30,6 +31,8 @@ SUFFIX = ".pydas-part"
 _TAG = re.compile(r"^[0-9a-f]{8,12}$")
 #: Room for the dot, the tag, its dot and the suffix within a file name.
 _ROOM = NAME_MAX - 1 - 1 - 12 - len(SUFFIX)
+#: Bytes still to come from which the digest is computed on a second thread.
+_BACKGROUND_FROM = 8 * 1024 * 1024
 
 
 def _prefix(target: str) -> str:
@@ -79,10 +82,14 @@ class Part:
     :attr:`held` is the number of bytes already in the part file (from a run
     that died) and :attr:`digest` the MD5 state of those bytes; :attr:`keep`
     says that a failed download should leave the part file for a later run.
+    When many bytes are still to come, the digest is computed on a second
+    thread (:class:`~pydas._transfer.hashing.BackgroundMD5`) while the next
+    pieces arrive; :meth:`commit`, :meth:`discard` and :meth:`close` stop it.
     """
 
     def __init__(self, target: str, checksum: str, size: int) -> None:
         self.target = target
+        self.size = size
         self.keep = False
         directory = os.path.dirname(target)
         shared = os.path.join(directory, _prefix(target) + checksum[:12] + SUFFIX)
@@ -96,7 +103,13 @@ class Part:
             self.restart()
         elif self.held:
             self._hash_held()
+        self._hash_the_rest()
         remove_stale(target, keep=self.path)
+
+    def _hash_the_rest(self) -> None:
+        """Hash the bytes to come on a second thread when there are many of them."""
+        if self.size - self.held >= _BACKGROUND_FROM:
+            self.digest = BackgroundMD5(self.digest)
 
     @staticmethod
     def _open_shared(path: str) -> Optional[Tuple[int, str]]:
@@ -135,7 +148,13 @@ class Part:
         os.ftruncate(self.handle, 0)
         os.lseek(self.handle, 0, os.SEEK_SET)
         self.held = 0
+        self._stop_hashing()
         self.digest = hashlib.md5()
+        self._hash_the_rest()
+
+    def _stop_hashing(self) -> None:
+        if isinstance(self.digest, BackgroundMD5):
+            self.digest.close()
 
     def write(self, data: bytes) -> None:
         """Append ``data`` and add it to the digest."""
@@ -148,6 +167,7 @@ class Part:
 
     def commit(self) -> None:
         """Put the (verified) part file in place of the target and release it."""
+        self._stop_hashing()
         os.replace(self.path, self.target)
         os.close(self.handle)
         self.handle = -1
@@ -162,6 +182,7 @@ class Part:
 
     def close(self) -> None:
         """Release the part file, leaving it for a later run to continue."""
+        self._stop_hashing()
         if self.handle >= 0:
             os.close(self.handle)
             self.handle = -1

@@ -6,32 +6,39 @@ stall deadline of the transfer (see :mod:`pydas._transport.deadlines`)
 moving while data arrives.
 """
 
+import html
 import re
 from typing import Any, Iterator, Optional
-from urllib.parse import quote, unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 import urllib3
 
 from pydas import exceptions
-from pydas._transport.bodies import CHUNK_SIZE
 
 __all__ = [
+    "DOWNLOAD_PIECE",
+    "PROGRESS",
     "ChunkIterator",
     "filename_from_disposition",
     "name_from_url",
-    "repair_bitstream_redirect",
+    "page_message",
 ]
 
-# The redirect of midas.bitstream.download, as Midas 3.4.2 writes it: every
-# value inserted as it is, unencoded (the name may hold spaces, '&', '#'...).
-_BITSTREAM_REDIRECT = re.compile(
-    r"^(?P<path>[^?]*/download/?)\?bitstream=(?P<id>[^&]*)&offset=(?P<offset>[^&]*)"
-    r"&name=(?P<name>.*?)(?:&authToken=(?P<token>[^&]*))?$",
-    re.DOTALL,
+#: Largest piece of a download handed out at once (one receive). Measured on
+#: 1 GiB over the loopback: 128 KiB to 1 MiB take the same time (the MD5 is the
+#: floor), 4 MiB is slower and larger (each piece is a fresh allocation).
+DOWNLOAD_PIECE = 256 * 1024
+#: Bytes that must arrive to push the stall deadline ahead.
+PROGRESS = 256 * 1024
+
+# Where Midas's error pages say what went wrong: "...the following error:<br/><h3>Permission
+# denied<br/>In /path/File.php, line: 85..." or "...not found.</div>...Details: <b>Invalid ...</b>".
+_PAGE_MESSAGE = re.compile(
+    r"<h3[^>]*>(.*?)(?:<br|</h3>)|Details:\s*<b>(.*?)</b>", re.IGNORECASE | re.DOTALL
 )
-# What cannot stand unencoded in a query value (PHP reads '+' as a space).
-_NOT_ENCODED = re.compile(r"[\s&#+\x80-\U0010ffff]|%(?![0-9A-Fa-f]{2})")
+_TAG = re.compile(r"<[^>]*>")
+_PAGE_MESSAGE_LENGTH = 160
 
 
 def filename_from_disposition(header: str) -> Optional[str]:
@@ -66,31 +73,21 @@ def filename_from_disposition(header: str) -> Optional[str]:
     return name
 
 
-def repair_bitstream_redirect(location: str) -> str:
-    """Encode the raw values the server writes into a bitstream download redirect.
+def page_message(body: bytes) -> str:
+    """What an HTML error page of the server's download endpoint says, in one short line.
 
-    Midas puts the bitstream name into the redirect URL as it is
-    (``/download/?bitstream=7&offset=0&name=a b&c#d.bin&authToken=...``):
-    followed as it stands, the name is cut at ``&``, the token is lost after
-    ``#`` and the download fails. The values are re-encoded here. A name that
-    holds nothing a query needs encoded is left alone, so a redirect that is
-    already encoded (as a server without the defect would write it) keeps
-    its meaning.
-
-    :param location: the ``Location`` of a redirect.
-    :returns: the location to follow.
+    :param body: the page (or any other answer that is not a file).
+    :returns: the error Midas reports on the page ("Permission denied"), else
+        the page's text without its markup; at most 160 characters.
     """
-    match = _BITSTREAM_REDIRECT.match(location)
-    if match is None or not _NOT_ENCODED.search(match.group("name")):
-        return location
-    query = [
-        ("bitstream", match.group("id")),
-        ("offset", match.group("offset")),
-        ("name", match.group("name")),
-    ]
-    if match.group("token") is not None:
-        query.append(("authToken", match.group("token")))
-    return f"{match.group('path')}?{urlencode(query, quote_via=quote)}"
+    text = body[:65536].decode("utf-8", errors="replace")
+    found = _PAGE_MESSAGE.search(text)
+    if found is not None:
+        text = found.group(1) if found.group(1) is not None else found.group(2)
+    words = " ".join(html.unescape(_TAG.sub(" ", text)).split())
+    if len(words) > _PAGE_MESSAGE_LENGTH:
+        words = words[:_PAGE_MESSAGE_LENGTH] + "..."
+    return words or "(empty page)"
 
 
 def name_from_url(url: str) -> str:
@@ -106,8 +103,8 @@ class ChunkIterator:
     The HTTP response is closed as soon as the body is exhausted, when
     :meth:`close` is called (also by ``with``), or when reading fails. A
     connection lost in the middle, or a body shorter than its
-    ``Content-Length``, raises :class:`pydas.exceptions.RequestError`; no
-    piece for ``Timeout.stall`` seconds raises
+    ``Content-Length``, raises :class:`pydas.exceptions.RequestError`; less
+    than :data:`PROGRESS` bytes in ``Timeout.stall`` seconds raises
     :class:`pydas.exceptions.TimedOut`.
     A download started at an ``offset`` is the exception the server forces:
     it announces the full size but sends only the bytes from the offset on, so
@@ -117,7 +114,8 @@ class ChunkIterator:
     :param response: a streamed :class:`requests.Response`.
     :param method: the API method, for error messages.
     :param offset: the byte offset the download was asked to start at.
-    :param chunk_size: largest piece returned at once.
+    :param chunk_size: largest piece returned at once (a piece holds what one
+        receive from the network brought, with urllib3 2).
     :param guard: the stall deadline of the transfer, disarmed on close.
     """
 
@@ -126,7 +124,7 @@ class ChunkIterator:
         response: requests.Response,
         method: str,
         offset: int = 0,
-        chunk_size: int = CHUNK_SIZE,
+        chunk_size: int = DOWNLOAD_PIECE,
         guard: Any = None,
     ) -> None:
         self.response = response
@@ -134,6 +132,7 @@ class ChunkIterator:
         self.offset = offset
         self.guard = guard
         self.received = 0
+        self._progress = 0  # what had been received when the stall deadline last moved
         self.expected: Optional[int] = None
         length = response.headers.get("Content-Length")
         if length is not None and not response.headers.get("Content-Encoding"):
@@ -141,11 +140,31 @@ class ChunkIterator:
                 self.expected = int(length)
             except ValueError:
                 self.expected = None
-        if offset and response.raw is not None:
-            response.raw.enforce_content_length = False
-        # without decode_unicode, requests yields the body as bytes
-        self._chunks: Iterator[bytes] = response.iter_content(chunk_size)
+        raw = response.raw
+        if offset and raw is not None:
+            raw.enforce_content_length = False
+        self._chunks: Iterator[bytes]
+        if callable(getattr(raw, "read1", None)):
+            self._chunks = self._received(raw, chunk_size)
+        else:  # urllib3 1.x: requests' pieces (a piece being received when a cut comes is lost)
+            self._chunks = response.iter_content(chunk_size)
         self._closed = False
+
+    def _received(self, raw: Any, chunk_size: int) -> Iterator[bytes]:
+        """The body as it arrives: one receive per piece, so a cut loses nothing received.
+
+        Without a ``Content-Encoding`` the pieces are the received bytes
+        themselves (urllib3 copies them only to decode).
+        """
+        decode = bool(self.response.headers.get("Content-Encoding"))
+        while True:
+            piece = raw.read1(chunk_size, decode_content=decode)
+            if not piece:
+                # the connection goes back to the pool (a response closed
+                # before its end would close it)
+                raw.release_conn()
+                return
+            yield piece
 
     def __iter__(self) -> "ChunkIterator":
         return self
@@ -197,7 +216,9 @@ class ChunkIterator:
             self.close()
             raise self._lost("stalled")
         self.received += len(piece)
-        if self.guard is not None:
+        if self.guard is not None and self.received - self._progress >= PROGRESS:
+            # a piece is a single receive: a trickle of tiny pieces is no progress
+            self._progress = self.received
             self.guard.moved()
         return piece
 

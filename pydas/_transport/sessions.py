@@ -14,7 +14,6 @@ import requests
 from requests.cookies import RequestsCookieJar
 
 from pydas._transport.deadlines import GuardedAdapter
-from pydas._transport.downloads import repair_bitstream_redirect
 from pydas._transport.environment import Environment
 
 __all__ = ["POOL_SIZE", "PydasSession", "new_session"]
@@ -51,19 +50,12 @@ class PydasSession(requests.Session):
     ``trust_env`` is off; the environment is read once by :attr:`environment`,
     and redirects (followed by downloads) get their proxies and ``.netrc``
     authentication from there, as :mod:`requests` would from the environment.
-    The raw values Midas writes into the redirect of a bitstream download are
-    encoded before it is followed (see
-    :func:`~pydas._transport.downloads.repair_bitstream_redirect`).
     """
 
     def __init__(self, environment: Optional[Environment] = None) -> None:
         super().__init__()
         self.trust_env = False
         self.environment = environment if environment is not None else Environment()
-
-    def get_redirect_target(self, resp: Any) -> Optional[str]:
-        target = super().get_redirect_target(resp)
-        return repair_bitstream_redirect(target) if target else target
 
     # The stubs of requests leave the two methods below unannotated; the
     # Callable annotations give them the types requests documents.

@@ -9,9 +9,12 @@ Wire conventions (see the Midas web API reference):
   not parse a PUT body into parameters) and the file streamed from disk; in
   the server's multipart mode they are a ``multipart/form-data`` ``POST``
   with the parameters as form fields;
-* downloads are ``GET`` requests whose redirect is followed and whose body is
-  handed out chunk by chunk; a redirect of any other call is reported as an
-  error instead (following it would drop the form body).
+* downloads of an API method (``midas.item.download``) are ``GET`` requests
+  whose redirect is followed; a bitstream download is one ``POST`` of a form
+  to the download endpoint the API would redirect to (``BASE/download/``,
+  token in the body); either body is handed out chunk by chunk. A redirect of
+  any other call is reported as an error instead (following it would drop
+  the form body).
 
 Each request is sent by :meth:`Transport._send`, a short loop around the
 :class:`~pydas._transport.retry.RetryPolicy`: one attempt, then
@@ -33,14 +36,19 @@ from pydas import exceptions
 from pydas._transport import failures
 from pydas._transport.bodies import FileBody, MultipartFileBody, StreamBody
 from pydas._transport.deadlines import STALL, TOTAL, Guard
-from pydas._transport.downloads import ChunkIterator, filename_from_disposition, name_from_url
+from pydas._transport.downloads import (
+    ChunkIterator,
+    filename_from_disposition,
+    name_from_url,
+    page_message,
+)
 from pydas._transport.envelope import DEFAULT_MAX_ANSWER_SIZE, decode, read_answer
 from pydas._transport.redaction import install_log_filter, scrub, scrub_parameters, secrets_of
 from pydas._transport.retry import NOT_SENT, TIMED_OUT, Outcome, RetryPolicy, describe
 from pydas._transport.sessions import PydasSession, new_session
 from pydas._transport.timeouts import Timeout, TimeoutLike
 
-__all__ = ["API_SUFFIX", "Transport"]
+__all__ = ["API_SUFFIX", "DOWNLOAD_PATH", "Transport"]
 
 logger = logging.getLogger("pydas")
 
@@ -48,6 +56,10 @@ logger = logging.getLogger("pydas")
 API_SUFFIX = "/api/json?method="
 #: Largest non-file answer of a download endpoint that is read to decode it.
 _DOWNLOAD_ANSWER_LIMIT = 1024 * 1024
+#: The server's download endpoint, below the root URL (where the API's downloads redirect to).
+DOWNLOAD_PATH = "/download/"
+#: What a request does with a redirect: report it as an error, follow it, or return it.
+_REFUSE, _FOLLOW, _RETURN = "refuse", "follow", "return"
 _FORM = "application/x-www-form-urlencoded"
 
 Body = Union[FileBody, StreamBody, MultipartFileBody]
@@ -91,7 +103,7 @@ class _Request:
         "body",
         "content_type",
         "transfer",
-        "follow_redirects",
+        "redirects",
         "read",
     )
 
@@ -106,7 +118,8 @@ class _Request:
         body: Optional[Body] = None,
         content_type: Optional[str] = None,
         transfer: bool = False,
-        follow_redirects: bool = False,
+        redirects: str = _REFUSE,
+        stream: bool = False,
     ) -> None:
         self.verb = verb
         self.method = method
@@ -117,8 +130,8 @@ class _Request:
         self.body = body
         self.content_type = content_type
         self.transfer = transfer
-        self.follow_redirects = follow_redirects
-        self.read = not follow_redirects  # downloads stream their body
+        self.redirects = redirects
+        self.read = not stream  # downloads stream their body
 
     def scrub(self, text: str) -> str:
         return scrub(text, self.secrets)
@@ -428,7 +441,7 @@ class Transport:
                     form=request.form,
                     data=body.data() if body is not None else None,
                     content_type=request.content_type,
-                    follow_redirects=request.follow_redirects,
+                    follow_redirects=request.redirects == _FOLLOW,
                 )
             guard.moved()  # the answer has begun: a transfer's body has its stall window
             if request.read and not response.is_redirect:
@@ -451,7 +464,7 @@ class Transport:
                 return _Attempt(guard, Outcome(TIMED_OUT), self._deadline_error(method, guard))
         status = response.status_code
         self._log("%s answered HTTP %d in %.3f s", method, status, time.monotonic() - started)
-        if response.is_redirect and not request.follow_redirects:
+        if response.is_redirect and request.redirects == _REFUSE:
             response.close()
             return _Attempt(guard, None, _redirect_error(method, response, request.secrets))
         outcome = Outcome.of(response) if status >= 400 else None
@@ -572,7 +585,9 @@ class Transport:
         """
         secrets = secrets_of(parameters)
         url = self._method_url(method, parameters)
-        request = _Request("GET", method, url, parameters, transfer=True, follow_redirects=True)
+        request = _Request(
+            "GET", method, url, parameters, transfer=True, redirects=_FOLLOW, stream=True
+        )
         response, guard = self._send(request, repeatable=True)
         try:
             disposition = response.headers.get("Content-Disposition")
@@ -602,6 +617,75 @@ class Transport:
         if response.history:
             self._log("%s redirected to %s", method, scrub(response.url, secrets))
         return name, ChunkIterator(response, method, offset=offset, guard=guard)
+
+    def post_download(
+        self,
+        method: str,
+        form: Mapping[str, Any],
+        *,
+        offset: int = 0,
+        explain: Optional[Mapping[str, Any]] = None,
+    ) -> Tuple[str, ChunkIterator]:
+        """POST a form to the server's download endpoint and stream the file it sends.
+
+        One request (``POST BASE/download/``, no redirect) instead of the API
+        method's two, with the token (``authToken``) in the body, not in a URL.
+        The endpoint answers a refusal with an HTML page (an expired token, for
+        instance, is a "500 Invalid token" page); the API method that stands in
+        front of it is then asked the same question, so that its error
+        envelope, and the pydas exception it maps to, is raised instead.
+
+        :param method: the API method the endpoint stands in for, for messages.
+        :param form: the endpoint's parameters (``bitstream``, ``offset``,
+            ``name``, ``authToken``).
+        :param offset: the ``offset`` sent, if any (see :class:`ChunkIterator`).
+        :param explain: the parameters of ``method`` that ask the same
+            question, or ``None`` to raise the page's error as it is.
+        :returns: ``(filename, chunk iterator)``; the name comes from
+            ``Content-Disposition``, else from ``form["name"]``, else it is
+            ``"download"``.
+        :raises pydas.exceptions.PydasException: the API method's error, the
+            error of the page's HTTP status, or a connection failure.
+        """
+        url = self._url + DOWNLOAD_PATH
+        request = _Request("POST", method, url, form, form=form, transfer=True, stream=True)
+        response, guard = self._send(request, repeatable=True)
+        if response.status_code >= 400:
+            try:
+                page = self._read_download_answer(response, method)
+            finally:
+                guard.disarm()
+                response.close()
+            refusal = exceptions.exception_for_status(
+                response.status_code,
+                scrub(page_message(page), request.secrets),
+                method=method,
+                response=response,
+            )
+            if explain is not None:
+                self._explain(method, explain)
+            raise refusal
+        disposition = response.headers.get("Content-Disposition")
+        name = filename_from_disposition(disposition) if disposition else None
+        if not name:
+            name = str(form.get("name") or "") or name_from_url(url)
+        return name, ChunkIterator(response, method, offset=offset, guard=guard)
+
+    def _explain(self, method: str, parameters: Mapping[str, Any]) -> None:
+        """Ask an API method whether a download may go ahead; raise its error if not.
+
+        The method's answer to a download it allows is a redirect, which is
+        not followed: the question was only whether it would come.
+        """
+        request = _Request(
+            "POST", method, self._method_url(method, None), parameters, form=parameters,
+            redirects=_RETURN,
+        )
+        response, _ = self._send(request, repeatable=True)
+        if response.is_redirect:
+            response.close()
+            return
+        self._decode(method, response, parameters)
 
     def _read_download_answer(self, response: requests.Response, method: str) -> bytes:
         try:

@@ -66,6 +66,9 @@ _MAX_DRAIN = 16 * 1024 * 1024
 #: Limits of a request's header lines, as the standard library's.
 _MAX_HEADER_LINE = 65536
 _MAX_HEADERS = 100
+#: The largest body Apache holds whole before sending (``AP_MIN_BYTES_TO_WRITE``): it then
+#: announces its true length, whatever PHP declared.
+_APACHE_HELD_BODY = 8000
 #: ZIP entries at least this large are stored rather than deflated (as the real server does).
 _DEFLATE_LIMIT = 20 * 1024 * 1024
 
@@ -170,10 +173,14 @@ def _file_response(answer: FileDownload, faithful_offset_bug: bool) -> Response:
         ("Last-Modified", formatdate(usegmt=True)),
     ]
     offset = answer.offset
-    length = answer.size if faithful_offset_bug else answer.size - offset
+    # PHP announces the full size after an offset; Apache corrects it only for
+    # a body it holds whole before sending anything, and closes the connection
+    # after the short body otherwise
+    short = faithful_offset_bug and offset > 0 and answer.size - offset > _APACHE_HELD_BODY
+    length = answer.size if short else answer.size - offset
     return Response(
         200, headers, stream=lambda out: _copy(answer.open(offset), out), length=length,
-        after=answer.after, close=offset > 0 and faithful_offset_bug,
+        after=answer.after, close=short,
     )
 
 
@@ -522,8 +529,7 @@ class _Handler(BaseHTTPRequestHandler):
         if route == "api":
             self._api(query)
         elif route == "download":
-            self._send(_download_response(download(app.store, query),
-                                          app.config.faithful_offset_bug))
+            self._download(query)
         else:
             self._send(_html_page(404, f"Page not found: {self.path.split('?')[0]}"))
         if cut is not None:
@@ -544,8 +550,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._settle_body()
         self._send(response)
 
-    def _api(self, query: Dict[str, str]) -> None:
-        app = self.server.app
+    def _form(self) -> Tuple[Dict[str, str], Dict[str, Tuple[str, bytes]], Any]:
+        """Parse a POST form body as PHP does (``$_POST`` and ``$_FILES``).
+
+        :returns: ``(fields, files, raw)``: ``raw`` is what ``php://input``
+            would read (``None`` once a multipart or oversized body was consumed).
+        """
         form: Dict[str, str] = {}
         files: Dict[str, Tuple[str, bytes]] = {}
         raw: Any = self._body
@@ -563,6 +573,21 @@ class _Handler(BaseHTTPRequestHandler):
                 text = data.decode("utf-8", "replace")
                 form = dict(parse_qsl(text, keep_blank_values=True))
                 raw = io.BytesIO(data)
+        return form, files, raw
+
+    def _download(self, query: Dict[str, str]) -> None:
+        # the download controller reads its parameters from the query string
+        # and from a POST form alike (the query wins)
+        form, _files, _raw = self._form()
+        params = {**form, **query}
+        self._record.params = dict(params)
+        app = self.server.app
+        self._send(_download_response(download(app.store, params),
+                                      app.config.faithful_offset_bug))
+
+    def _api(self, query: Dict[str, str]) -> None:
+        app = self.server.app
+        form, files, raw = self._form()
         params = {**form, **query}
         self._record.params = dict(params)
         if "method" not in params:

@@ -152,7 +152,8 @@ def test_download_endpoint_checks_token_and_permissions(api, jane, jane_token, b
 
 
 def test_bitstream_download_with_offset_reproduces_the_length_bug(api, jane, jane_token):
-    item = _item_with(api, jane_token, jane.private_folder_id, "o", [("o.bin", b"0123456789")])
+    content = bytes(range(256)) * 40  # 10,240 bytes
+    item = _item_with(api, jane_token, jane.private_folder_id, "o", [("o.bin", content)])
     bitstream = api.ok("midas.item.get", token=jane_token, id=item)["revisions"][0][
         "bitstreams"][0]
     redirect = api.raw("midas.bitstream.download", id=bitstream["bitstream_id"], offset="4",
@@ -163,10 +164,16 @@ def test_bitstream_download_with_offset_reproduces_the_length_bug(api, jane, jan
         f"/midas/download/?bitstream={bitstream['bitstream_id']}&offset=4&name=new%20name")
     origin = api.url[: -len("/midas")]
     response = requests.get(f"{origin}{location}", stream=True, timeout=10)
-    assert response.headers["Content-Length"] == "10"
+    assert response.headers["Content-Length"] == "10240"
     assert response.headers["Content-Disposition"] == 'attachment; filename="new name"'
-    assert response.raw.read(100, decode_content=False) == b"456789"
+    assert response.raw.read(20_000, decode_content=False) == content[4:]
     response.close()
+    # a rest of at most 8000 bytes: Apache holds the whole body and announces its length
+    response = requests.get(f"{api.url}/download/", params={
+        "bitstream": bitstream["bitstream_id"], "offset": 2240, "authToken": jane_token},
+        timeout=10)
+    assert response.headers["Content-Length"] == "8000" and response.content == content[2240:]
+    assert response.headers.get("Connection") != "close"
     by_checksum = api.raw("midas.bitstream.download", checksum=bitstream["checksum"],
                           token=jane_token)
     assert by_checksum.status_code == 302
@@ -224,3 +231,89 @@ def test_folder_download_is_a_zip_of_the_readable_tree(api, jane, jane_token):
     }
     assert hashlib.md5(contents["study/same.txt"]).hexdigest()
     assert api.fail("midas.folder.download", id=top)[0] == "-151"
+
+
+def _post_download(api, **form):
+    return requests.post(f"{api.url}/download/", data=form, timeout=10)
+
+
+def _bitstream_of(api, token, item):
+    return api.ok("midas.item.get", token=token, id=item)["revisions"][-1]["bitstreams"][0]
+
+
+def test_a_posted_form_downloads_a_bitstream_in_one_request(midas_server, api, jane, jane_token):
+    content = b"posted " * 3000  # 21,000 bytes
+    item = _item_with(api, jane_token, jane.private_folder_id, "form", [("f.bin", content)])
+    bitstream = _bitstream_of(api, jane_token, item)
+    midas_server.clear_request_log()
+    response = _post_download(api, bitstream=bitstream["bitstream_id"], authToken=jane_token)
+    assert response.status_code == 200 and response.content == content
+    assert response.headers["Content-Length"] == "21000"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="f.bin"'
+    (record,) = midas_server.request_log
+    assert (record.verb, record.path, record.query) == ("POST", "/download/", {})
+    # offset and name come from the body too; the length bug is the same
+    response = requests.post(f"{api.url}/download/", stream=True, timeout=10, data={
+        "bitstream": bitstream["bitstream_id"], "authToken": jane_token, "offset": 1000,
+        "name": "other.bin"})
+    assert response.headers["Content-Length"] == "21000"
+    assert response.headers["Content-Disposition"] == 'attachment; filename="other.bin"'
+    assert response.raw.read(30_000, decode_content=False) == content[1000:]
+    response.close()
+    # an offset beyond the end sends the whole file, as the real server does
+    response = _post_download(api, bitstream=bitstream["bitstream_id"], authToken=jane_token,
+                              offset=99_999)
+    assert response.content == content
+
+
+def test_posted_names_and_empty_files_arrive_intact(api, jane, jane_token):
+    for name, content in (("a&b#c%d+e.bin", b"odd"), ("näme ü €.bin", b"utf"), ("empty", b"")):
+        item = _item_with(api, jane_token, jane.private_folder_id, "n", [(name, content)])
+        bitstream = _bitstream_of(api, jane_token, item)
+        response = _post_download(api, bitstream=bitstream["bitstream_id"],
+                                  authToken=jane_token)
+        assert response.content == content
+        assert response.headers["Content-Length"] == str(len(content))
+        raw_name = response.headers["Content-Disposition"].encode("latin-1").decode("utf-8")
+        assert raw_name == f'attachment; filename="{name}"'
+
+
+def test_the_download_endpoint_answers_errors_with_the_real_servers_pages(
+        api, jane, jane_token, bob_token):
+    item = _item_with(api, jane_token, jane.private_folder_id, "e", [("e.bin", b"e")])
+    bitstream_id = _bitstream_of(api, jane_token, item)["bitstream_id"]
+    link = api.ok("midas.link.create", token=jane_token, folderid=jane.private_folder_id,
+                  url="https://example.org/data.nii")["item_id"]
+    link_id = _bitstream_of(api, jane_token, link)["bitstream_id"]
+    cases = [
+        ({"bitstream": bitstream_id, "authToken": "x" * 40}, 500, "Invalid token"),
+        ({"bitstream": bitstream_id, "authToken": ""}, 500, "Invalid token"),
+        ({"bitstream": bitstream_id}, 500, "Permission denied"),
+        ({"bitstream": bitstream_id, "authToken": bob_token}, 500, "Permission denied"),
+        ({"bitstream": "99999", "authToken": jane_token}, 404, "Invalid bitstream id"),
+        ({"bitstream": "abc", "authToken": jane_token}, 500,
+         "No parameters, expecting itemIds or folderIds."),
+        ({"bitstream": link_id, "authToken": jane_token}, 500,
+         "Unable to find file on the disk"),
+    ]
+    for form, status, text in cases:
+        response = _post_download(api, **form)
+        assert (response.status_code, text in response.text) == (status, True), form
+        assert "text/html" in response.headers["Content-Type"]
+        assert "Content-Disposition" not in response.headers
+
+
+def test_setting_metadata_moves_the_items_date_update(midas_server, api, jane, jane_token):
+    item = _item_with(api, jane_token, jane.private_folder_id, "m", [("m.txt", b"m")])
+    long_ago = "2001-02-03 04:05:06"
+    with midas_server.store.write():
+        midas_server.store.items.update(int(item), date_update=long_ago)
+    api.ok("midas.item.setmetadata", token=jane_token, itemId=item, element="a", value="1")
+    listed = api.ok("midas.folder.children", token=jane_token, id=jane.private_folder_id)
+    (entry,) = [entry for entry in listed["items"] if entry["item_id"] == item]
+    assert entry["date_update"] > long_ago
+    with midas_server.store.write():
+        midas_server.store.items.update(int(item), date_update=long_ago)
+    api.ok("midas.item.setmultiplemetadata", token=jane_token, itemid=item, count=1,
+           element_1="b", value_1="2")
+    assert api.ok("midas.item.get", token=jane_token, id=item)["date_update"] > long_ago

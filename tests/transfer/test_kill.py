@@ -139,7 +139,7 @@ def test_a_download_killed_midway_is_continued_by_the_next_run(logged_in, midas_
         # no allow_existing_download_paths(): the directory is an interrupted run of this download
         pydas.download("Private/data", str(target), quiet=True, summary=summary)
         [request] = [r for r in midas_server.request_log
-                     if r.api_method == "midas.bitstream.download" and r.params.get("offset")]
+                     if r.path == "/download/" and r.params.get("offset")]
     log_in(midas_server, midas_user)
     assert local_tree(target) == local_tree(tmp_path / "source")
     assert parts() == []

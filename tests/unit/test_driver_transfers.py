@@ -1,6 +1,7 @@
 """Streamed uploads (perform_upload) and downloads (tracker uploads: test_tracker_driver.py)."""
 
 import os
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -10,6 +11,7 @@ from support.wire import BASE, ENDPOINT, core, envelope, failure, form_params, q
 
 from pydas import _transport, drivers, exceptions
 from pydas._transport import CHUNK_SIZE, bodies
+from pydas._transport.downloads import DOWNLOAD_PIECE
 
 TOKEN = "Tk9secretTOKENvalue0123456789abc"
 UPLOAD_TOKEN = "1/7/abcdefABCDEF0123456789"
@@ -306,7 +308,7 @@ def test_download_item(mocked):
     pieces = list(chunks)
     assert name == "scan.nii"
     assert b"".join(pieces) == b"x" * (CHUNK_SIZE * 2 + 5)
-    assert max(len(piece) for piece in pieces) <= CHUNK_SIZE
+    assert max(len(piece) for piece in pieces) <= DOWNLOAD_PIECE
     assert chunks.response.raw.closed
     first = mocked.calls[0].request
     assert first.method == "GET"
@@ -412,9 +414,9 @@ def test_download_sends_http_auth(mocked):
 
 
 def test_download_iterator_can_be_closed_early(mocked):
-    add_download(mocked, b"y" * (CHUNK_SIZE * 3))
+    add_download(mocked, b"y" * (DOWNLOAD_PIECE * 3))
     with core().download_item(7)[1] as chunks:
-        assert len(next(chunks)) == CHUNK_SIZE
+        assert len(next(chunks)) == DOWNLOAD_PIECE
     assert chunks.response.raw.closed
     assert list(chunks) == []
 
@@ -451,22 +453,24 @@ def test_cut_connection_raises_request_error(local_server):
     assert chunks.response.raw.closed
 
 
-def test_bitstream_download_with_offset_accepts_the_short_body(local_server):
+def test_bitstream_download_is_one_post_with_the_token_in_the_body(local_server):
     content = bytes(range(256)) * 4
 
     def serve(h):
         answer(h, content[100:], length=len(content),
                headers=[("Content-Disposition", 'attachment; filename="b.bin"')])
 
-    local_server.routes[("GET", "/midas/api/json")] = serve
+    local_server.routes[("POST", "/midas/download/")] = serve
     name, chunks = core(url=local_server.url).download_bitstream(
-        9, token=TOKEN, offset=100, name="b.bin")
+        9, token=TOKEN, offset=100, name="b b&c.bin")
     assert name == "b.bin"
+    # the server announces the full size after an offset: the rest is complete
     assert b"".join(chunks) == content[100:]
-    path = local_server.seen[0][1]
-    assert "method=midas.bitstream.download" in path
-    for fragment in ("id=9", "offset=100", "name=b.bin", f"token={TOKEN}"):
-        assert fragment in path
+    ((verb, path, headers, body),) = local_server.seen
+    assert (verb, path) == ("POST", "/midas/download/")
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert parse_qs(body.decode()) == {
+        "bitstream": ["9"], "offset": ["100"], "name": ["b b&c.bin"], "authToken": [TOKEN]}
 
 
 def serve_bytes(local_server, body, announced):
@@ -474,7 +478,7 @@ def serve_bytes(local_server, body, announced):
         answer(h, body, length=announced,
                headers=[("Content-Disposition", 'attachment; filename="b.bin"')])
 
-    local_server.routes[("GET", "/midas/api/json")] = serve
+    local_server.routes[("POST", "/midas/download/")] = serve
 
 
 def test_bitstream_download_with_offset_still_detects_a_cut(local_server):
@@ -494,10 +498,58 @@ def test_bitstream_download_with_offset_from_a_server_announcing_the_rest(local_
 
 
 def test_bitstream_download_parameters(mocked):
-    add_download(mocked, b"abc", "b.bin")
+    mocked.add(responses.POST, DOWNLOAD, body=b"abc",
+               headers={"Content-Disposition": 'attachment; filename="b.bin"'})
     name, chunks = core().download_bitstream(9)
     assert (name, b"".join(chunks)) == ("b.bin", b"abc")
-    assert query_params(mocked.calls[0].request) == {"id": "9"}
+    request = mocked.calls[0].request
+    assert request.url == DOWNLOAD and parse_qs(request.body) == {"bitstream": ["9"]}
+
+
+def test_bitstream_download_without_a_file_name_takes_the_name_asked_for(mocked):
+    mocked.add(responses.POST, DOWNLOAD, body=b"%PDF")  # Midas sends PDFs without one
+    assert core().download_bitstream(9, name="paper.pdf")[0] == "paper.pdf"
+    assert core().download_bitstream(9)[0] == "download"
+
+
+def _refusal_page(message):
+    return ("<link href=\"/core/public/css/error/error.error.css\" rel=\"stylesheet\"/>"
+            "<div class=\"viewMain\"><h1>An error occurred</h1><div class=\"errorMessage\">"
+            f"The system has encountered the following error:<br/><h3>{message}<br/>In "
+            "/midas/core/controllers/DownloadController.php, line: 85<br/>At 22:36:32"
+            "</h3></div></div>")
+
+
+def test_a_refused_bitstream_download_raises_the_api_methods_error(mocked, sleeps):
+    # the endpoint answers an expired token with an HTML page; the API method says what it is
+    mocked.add(responses.POST, DOWNLOAD, status=500, body=_refusal_page("Invalid token"))
+    mocked.add(responses.POST, ENDPOINT, json={
+        "stat": "fail", "code": "-101", "message": "Invalid token", "data": ""})
+    with pytest.raises(exceptions.InvalidToken) as caught:
+        core(sleeps).download_bitstream(9, token=TOKEN, offset=5)
+    assert caught.value.method == "midas.bitstream.download" and TOKEN not in str(caught.value)
+    question = mocked.calls[1].request
+    assert question.url == ENDPOINT + "?method=midas.bitstream.download"
+    assert parse_qs(question.body) == {
+        "id": ["9"], "offset": ["5"], "token": [TOKEN]}
+    assert sleeps.waits == []
+
+
+def test_a_refusal_the_api_method_does_not_explain_raises_the_pages_error(mocked):
+    mocked.add(responses.POST, DOWNLOAD, status=500,
+               body=_refusal_page("Unable to find file on the disk"))
+    location = f"/midas/download/?bitstream=9&offset=0&name=x&authToken={TOKEN}"
+    mocked.add(responses.POST, ENDPOINT, status=302, headers={"Location": location})
+    with pytest.raises(exceptions.InternalError) as caught:
+        core().download_bitstream(9, token=TOKEN)
+    assert str(caught.value) == (
+        "midas.bitstream.download failed (HTTP 500): Unable to find file on the disk")
+    assert len(mocked.calls) == 2  # the API's redirect was not followed
+    not_found = ("<div class=\"errorMessage\">The requested resource was not found.</div>"
+                 "<div class=\"exceptionText\">Details: <b>Invalid bitstream id</b></div>")
+    mocked.replace(responses.POST, DOWNLOAD, status=404, body=not_found)
+    with pytest.raises(exceptions.NotFound, match="Invalid bitstream id"):
+        core().download_bitstream(9, token=TOKEN)
 
 
 def test_download_connection_refused_is_retried(mocked, sleeps):
@@ -638,35 +690,3 @@ def test_multipart_stores_a_file_holding_zero_that_stream_mode_cannot(midas_serv
         "zero.bin", "1", "cfcd208495d565ef66e7dff9f98764da")
     # as on the real server, the upload token is not used up by a multipart upload
     assert driver.get_upload_offset(upload_token) == 0
-
-
-# -- the raw values of a bitstream download redirect ----------------------------------------
-
-
-@pytest.mark.parametrize(
-    "location, followed",
-    [("/midas/download/?bitstream=9&offset=0&name=a b&c#d.bin&authToken=TOK",
-      "/midas/download/?bitstream=9&offset=0&name=a%20b%26c%23d.bin&authToken=TOK"),
-     ("/midas/download/?bitstream=9&offset=5&name=x+y.bin",
-      "/midas/download/?bitstream=9&offset=5&name=x%2By.bin"),
-     ("/midas/download/?bitstream=9&offset=0&name=caf\u00e9 50%.txt&authToken=T",
-      "/midas/download/?bitstream=9&offset=0&name=caf%C3%A9%2050%25.txt&authToken=T"),
-     ("/midas/download/?bitstream=9&offset=0&name=a%20b.bin&authToken=T",
-      "/midas/download/?bitstream=9&offset=0&name=a%20b.bin&authToken=T"),
-     ("/midas/download/?items=7,2&authToken=T", "/midas/download/?items=7,2&authToken=T")],
-    ids=["space-amp-hash", "plus", "non-ascii-percent", "already-encoded", "item"],
-)
-def test_raw_values_of_a_bitstream_redirect_are_encoded(location, followed):
-    assert _transport.downloads.repair_bitstream_redirect(location) == followed
-
-
-def test_a_bitstream_with_an_awkward_name_is_followed_whole(mocked):
-    raw = "/midas/download/?bitstream=9&offset=0&name=a b&c#d.bin&authToken=" + TOKEN
-    mocked.add(responses.GET, ENDPOINT, status=302,
-               headers={"Location": raw.encode("utf-8").decode("latin-1")})
-    mocked.add(responses.GET, DOWNLOAD, body=b"content", headers={
-        "Content-Disposition": 'attachment; filename="a b&c#d.bin"'})
-    name, chunks = core().download_bitstream(9, token=TOKEN)
-    assert (name, b"".join(chunks)) == ("a b&c#d.bin", b"content")
-    assert query_params(mocked.calls[1].request) == {
-        "bitstream": "9", "offset": "0", "name": "a b&c#d.bin", "authToken": TOKEN}

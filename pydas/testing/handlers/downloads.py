@@ -5,6 +5,7 @@ answer (:mod:`pydas.testing.answers`) whose bytes the HTTP layer streams
 afterwards, outside the session.
 """
 
+import re
 from typing import Any, Callable, Dict, List, Optional
 
 from pydas.testing.answers import ErrorPage, FileDownload, Redirect, ZipDownload, ZipEntry
@@ -12,6 +13,9 @@ from pydas.testing.backend import ANONYMOUS, READ, Backend, Caller, Row
 from pydas.testing.backend.values import as_int
 
 __all__ = ["download"]
+
+# PHP's is_numeric, near enough: a decimal number, blanks around it allowed.
+_NUMERIC = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*")
 
 
 def _counter(backend: Backend, item_ids: List[int]) -> Callable[[], None]:
@@ -106,37 +110,45 @@ def _folder(backend: Backend, caller: Caller, folder_text: str) -> Any:
 
 
 def _bitstream(backend: Backend, caller: Caller, params: Dict[str, str]) -> Any:
-    bitstream = backend.items.bitstream(as_int(params.get("bitstream")))
+    """A bitstream by id, as the real server's download controller sends it.
+
+    It checks less than ``midas.bitstream.download`` and answers with HTML
+    error pages: an unknown id is a 404, a bitstream the caller may not read
+    (or one outside any revision) a 500 "Permission denied", and a link a 500
+    as well (the controller looks for the URL on its disk).
+    """
+    bitstream = backend.items.bitstream(as_int(params["bitstream"]))
     if bitstream is None:
-        return ErrorPage(404, f"Bitstream does not exist: {params.get('bitstream')}")
+        return ErrorPage(404, "Invalid bitstream id")
     owner = bitstream["owner_item"]
     if owner is None or backend.policies.level("item", owner, caller) < READ:
-        return ErrorPage(403, "You do not have the permission to download this bitstream.")
+        return ErrorPage(500, "Permission denied")
     if _is_link(bitstream):
-        return Redirect(bitstream["path"])
-    offset = max(as_int(params.get("offset", "0")), 0)
-    return _file(backend, bitstream, params.get("name") or bitstream["name"], offset,
-                 _counter(backend, [owner]))
+        return ErrorPage(500, "Unable to find file on the disk")
+    offset = as_int(params.get("offset", "0"))
+    name = params["name"] if "name" in params else bitstream["name"]
+    return _file(backend, bitstream, name, offset, _counter(backend, [owner]))
 
 
 def download(backend: Backend, params: Dict[str, str]) -> Any:
-    """Answer ``/download/`` for the given query parameters.
+    """Answer ``/download/`` for the given parameters (query string and form body alike).
 
     :param backend: the server's state.
-    :param params: ``items``/``folders``/``bitstream`` plus ``authToken``,
-        ``offset``, ``name``.
+    :param params: ``bitstream`` (with ``offset``, ``name``) or ``items`` or
+        ``folders``, plus ``authToken``.
     :returns: a :class:`FileDownload`, :class:`ZipDownload`, :class:`Redirect` or
         :class:`ErrorPage`.
     """
     with backend.read():
-        token: Optional[str] = params.get("authToken") or None
-        caller = backend.users.caller(token) if token else ANONYMOUS
+        token: Optional[str] = params.get("authToken")
+        caller = backend.users.caller(token) if token is not None else ANONYMOUS
         if caller is None:
             return ErrorPage(500, "Invalid token")
+        # the real controller tries a numeric bitstream id first, whatever else is given
+        if _NUMERIC.fullmatch(params.get("bitstream", "")):
+            return _bitstream(backend, caller, params)
         if params.get("items"):
             return _item(backend, caller, params["items"])
         if params.get("folders"):
             return _folder(backend, caller, params["folders"])
-        if params.get("bitstream"):
-            return _bitstream(backend, caller, params)
-        return ErrorPage(404, "Nothing to download")
+        return ErrorPage(500, "No parameters, expecting itemIds or folderIds.")

@@ -7,7 +7,7 @@ from urllib.parse import quote, urlsplit
 from pydas.testing.answers import ApiError, Redirect
 from pydas.testing.backend import ADMIN, READ, WRITE, Row
 from pydas.testing.backend.records import bitstream_dict, folder_dict, item_dict, revision_dict
-from pydas.testing.backend.values import as_int
+from pydas.testing.backend.values import as_int, timestamp
 from pydas.testing.dispatch import Context, core_method
 from pydas.testing.handlers.common import (
     auth_suffix,
@@ -168,7 +168,14 @@ def item_setmetadata(ctx: Context) -> Any:
     ctx.backend.items.set_metadata(revision["itemrevision_id"], element, value,
                                    ctx.get("qualifier") or "",
                                    max(as_int(ctx.get("type", "0")), 0))
+    _touch(ctx, item)
     return True
+
+
+def _touch(ctx: Context, item: Row) -> None:
+    """Move an item's ``date_update`` to now: the real server saves the item with
+    every metadata value it adds, so a folder listing shows the change."""
+    ctx.backend.items.update(item["item_id"], date_update=timestamp())
 
 
 def _with_owning_folders(ctx: Context, item_id: int) -> Dict[str, Any]:
@@ -326,6 +333,7 @@ def item_setmultiplemetadata(ctx: Context) -> Any:
     revision = revision_for(ctx, item)
     for element, value, qualifier in tuples:
         ctx.backend.items.set_metadata(revision["itemrevision_id"], element, value, qualifier)
+    _touch(ctx, item)
     return True
 
 
