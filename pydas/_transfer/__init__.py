@@ -16,6 +16,12 @@ package, one module per job:
 * :mod:`~pydas._transfer.upload` — local trees become server folders and items;
 * :mod:`~pydas._transfer.send` — one file: sent, resumed, verified, repaired;
 * :mod:`~pydas._transfer.journal` — open upload tokens kept for a later run;
+* :mod:`~pydas._transfer.cache` — the SQLite file in the user cache dir that
+  holds the record and the MD5 cache;
+* :mod:`~pydas._transfer.record` — what earlier transfers left verified, and
+  the rules that say when a re-run may skip it;
+* :mod:`~pydas._transfer.digests` — the MD5s of local files, kept by path and
+  ``os.stat`` state; the MD5 of an upload built from the pieces it sends;
 * :mod:`~pydas._transfer.download` — verified, atomic downloads;
 * :mod:`~pydas._transfer.parts` — the part files of downloads, continued by
   later runs;

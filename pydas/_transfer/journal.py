@@ -37,13 +37,12 @@ from contextlib import contextmanager
 from typing import Any, Dict, Iterator, Optional
 
 from pydas._transfer import locks
+from pydas._transfer.cache import CACHE_DIR_VARIABLE, cache_directory
 
 __all__ = ["CACHE_DIR_VARIABLE", "Claim", "MAX_AGE", "UploadJournal", "journal_directory"]
 
 logger = logging.getLogger("pydas")
 
-#: The environment variable that moves the cache directory (tests use it).
-CACHE_DIR_VARIABLE = "PYDAS_CACHE_DIR"
 #: Entries older than this many seconds (30 days) are removed when the journal opens.
 MAX_AGE = 30 * 24 * 3600
 _FORMAT = 1
@@ -51,12 +50,7 @@ _FORMAT = 1
 
 def journal_directory() -> str:
     """The directory of the upload journal (``PYDAS_CACHE_DIR`` or the user cache dir)."""
-    base = os.environ.get(CACHE_DIR_VARIABLE)
-    if not base:
-        import platformdirs
-
-        base = platformdirs.user_cache_dir("pydas")
-    return os.path.join(base, "uploads")
+    return os.path.join(cache_directory(), "uploads")
 
 
 def _write_private(path: str, data: Dict[str, Any]) -> None:
