@@ -22,15 +22,21 @@ RESULTS_DIR = os.path.join(HERE, "results")
 Run = Dict[str, Dict[str, Any]]
 
 
-def save(label: str, record: Dict[str, Any], merge: bool = True) -> str:
+def save(label: str, record: Dict[str, Any], merge: bool = True,
+         only: Optional[str] = None) -> str:
     """Write ``results/<label>.json``; with ``merge``, keep the targets measured earlier.
 
     So ``--real-server ... --no-emulator --label before`` adds the real
-    server's figures to the emulator's of the same label.
+    server's figures to the emulator's of the same label. A record of one
+    group of steps (``only``, see ``run.py --only``) replaces those steps in
+    the runs of the label's record and keeps its other steps; its conditions
+    go into the record's notes.
     """
     os.makedirs(RESULTS_DIR, exist_ok=True)
     path = os.path.join(RESULTS_DIR, f"{label}.json")
-    if merge and os.path.exists(path):
+    if only is not None:
+        record = _merged_steps(path, record, only)
+    elif merge and os.path.exists(path):
         with open(path) as handle:
             earlier = json.load(handle)
         for target, runs in earlier["targets"].items():
@@ -41,6 +47,35 @@ def save(label: str, record: Dict[str, Any], merge: bool = True) -> str:
         json.dump(record, handle, indent=1, sort_keys=True)
         handle.write("\n")
     return path
+
+
+def _merged_steps(path: str, record: Dict[str, Any], only: str) -> Dict[str, Any]:
+    """The label's record at ``path`` with the steps of ``record`` (the group ``only``) in it."""
+    notes = [
+        f"``{only}`` steps, {target}: code at ``{record['code']}``, {meta['date']}, "
+        f"{meta['runs']} run(s), ``{meta['command']}``; load before ``{meta['load_before']}``, "
+        f"after ``{meta['load_after']}``."
+        for target, meta in record["meta"].items()
+    ]
+    if not os.path.exists(path):
+        record["notes"] = notes
+        return record
+    with open(path) as handle:
+        earlier: Dict[str, Any] = json.load(handle)
+    steps = {key for runs in record["targets"].values() for run in runs for key in run}
+    for target, runs in record["targets"].items():
+        kept = earlier["targets"].get(target, [])
+        merged = []
+        for index in range(max(len(kept), len(runs))):
+            run = {k: v for k, v in (kept[index] if index < len(kept) else {}).items()
+                   if k not in steps}
+            run.update(runs[index] if index < len(runs) else {})
+            merged.append(run)
+        earlier["targets"][target] = merged
+        earlier.setdefault("meta", {}).setdefault(target, record["meta"][target])
+    earlier["notes"] = [note for note in earlier.get("notes", [])
+                        if not note.startswith(f"``{only}`` steps, ")] + notes
+    return earlier
 
 
 def load_all() -> List[Dict[str, Any]]:

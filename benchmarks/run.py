@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/run.py [--quick] [--dry] [--runs 3] [--label before]
                              [--real-server /tmp/midas-server-0/credentials.env]
-                             [--real-runs N] [--no-emulator]
+                             [--real-runs N] [--no-emulator] [--only downloads]
 
 Prerequisites (installed by hand, never silently):
 
@@ -23,7 +23,9 @@ unless ``--write`` is given.
 With ``--real-server``, the same figures of pydas and curl are also taken
 against that server (in a scratch folder that is deleted afterwards); the old
 client is not run there, because it sends the API key and tokens in URLs,
-which the server's access log would keep.
+which the server's access log would keep. ``--only downloads`` measures the
+download steps alone (the tree and the big file are still uploaded, but not
+measured) and puts them into the label's record in place of the earlier ones.
 """
 
 import argparse
@@ -34,11 +36,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import old_client
 import results
-from scenarios import FULL, QUICK, STEPS, Bench, Sizes, timestamp
+from scenarios import FULL, GROUPS, QUICK, STEPS, Bench, Sizes, timestamp
 from targets import Target, emulator_target, real_server_target
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,10 +82,10 @@ def _curl() -> Optional[str]:
 
 
 def _runs(target: Target, sizes: Sizes, count: int, old_python: Optional[str],
-          curl: Optional[str]) -> List[Dict[str, Any]]:
+          curl: Optional[str], steps: Optional[Tuple[str, ...]]) -> List[Dict[str, Any]]:
     done = []
     with tempfile.TemporaryDirectory(prefix="pydas-bench-") as workdir:
-        bench = Bench(target, sizes, workdir, old_python, curl)
+        bench = Bench(target, sizes, workdir, old_python, curl, steps)
         try:
             for index in range(1, count + 1):
                 print(f"[{timestamp()}] {target.kind}: run {index} of {count}", flush=True)
@@ -103,11 +105,12 @@ def _runs(target: Target, sizes: Sizes, count: int, old_python: Optional[str],
 
 
 def _measure(record: Dict[str, Any], target: Target, sizes: Sizes, count: int,
-             old_python: Optional[str], curl: Optional[str], command: str) -> None:
+             old_python: Optional[str], curl: Optional[str], command: str,
+             steps: Optional[Tuple[str, ...]] = None) -> None:
     """Run the steps ``count`` times against ``target``; store the runs and the conditions."""
     meta = {"date": timestamp(), "load_before": _uptime(), "runs": count, "command": command,
             "url": target.url, "old_client": old_python is not None}
-    record["targets"][target.kind] = _runs(target, sizes, count, old_python, curl)
+    record["targets"][target.kind] = _runs(target, sizes, count, old_python, curl, steps)
     meta["load_after"] = _uptime()
     record["meta"][target.kind] = meta
 
@@ -125,6 +128,8 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help="measure against the real server only")
     parser.add_argument("--write", action="store_true",
                         help="rewrite RESULTS.rst even with --quick")
+    parser.add_argument("--only", choices=sorted(GROUPS),
+                        help="measure one group of steps; they replace the label's earlier ones")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     runs = args.runs or (1 if args.quick else 3)
@@ -134,8 +139,10 @@ def main(argv: Optional[List[str]] = None) -> None:
 
     print(f"sizes: {sizes}; {runs} run(s) on the emulator"
           + (f", {real_runs} on {args.real_server}" if args.real_server else ""))
+    steps = GROUPS[args.only] if args.only else None
     for key, who, what in STEPS:
-        print(f"  {key:<20} {who:<5} {what}")
+        if steps is None or key in steps:
+            print(f"  {key:<20} {who:<5} {what}")
     if args.dry:
         return
 
@@ -156,14 +163,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     }
     if not args.no_emulator:
         with emulator_target() as target:
-            _measure(record, target, sizes, runs, old_python, curl, command)
+            _measure(record, target, sizes, runs, old_python, curl, command, steps)
     if args.real_server:
         target = real_server_target(args.real_server)
-        _measure(record, target, sizes, real_runs, None, curl, command)
+        _measure(record, target, sizes, real_runs, None, curl, command, steps)
     if args.quick and not args.write:
         print(results.render([record]))
         return
-    path = results.save(label, record, merge=not args.quick)
+    path = results.save(label, record, merge=not args.quick, only=args.only)
     print(f"raw results: {path}")
     with open(os.path.join(HERE, "RESULTS.rst"), "w") as handle:
         handle.write(results.render(results.load_all()))

@@ -37,7 +37,7 @@ from local_data import make_big_file, make_tree, restamp
 from procs import ChildFailed, run_program, run_task
 from targets import Target
 
-__all__ = ["FULL", "QUICK", "STEPS", "Bench", "Sizes"]
+__all__ = ["FULL", "GROUPS", "QUICK", "STEPS", "Bench", "Sizes"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 NEW_TASKS = os.path.join(HERE, "client_tasks.py")
@@ -79,13 +79,22 @@ STEPS: List[Tuple[str, str, str]] = [
     ("big_md5.new", "new", "hashlib MD5 of the big file (page cache): the hashing floor"),
 ]
 
+#: Groups of steps for ``run.py --only``: a change to one side measured alone. What a
+#: step needs (the tree or big file pydas uploads) is still made, but not measured.
+GROUPS: Dict[str, Tuple[str, ...]] = {
+    "downloads": ("download.old.w1", "download.new.w1", "redownload.new.w1", "big_down.new",
+                  "big_down.old", "big_down.curl", "big_md5.new"),
+}
+
 
 class Bench:
     """Runs the steps against one target, with the given clients."""
 
     def __init__(self, target: Target, sizes: Sizes, workdir: str,
-                 old_python: Optional[str], curl: Optional[str]) -> None:
+                 old_python: Optional[str], curl: Optional[str],
+                 steps: Optional[Tuple[str, ...]] = None) -> None:
         self.target = target
+        self.wanted = frozenset(steps if steps is not None else (key for key, _, _ in STEPS))
         self.sizes = sizes
         self.workdir = workdir
         self.old_python = old_python
@@ -132,6 +141,8 @@ class Bench:
             self._calls(results, scratch)
             self._trees(results, scratch, home)
             self._big(results, scratch, home)
+            for key in set(results) - self.wanted:  # made only for the steps that need them
+                del results[key]
         finally:
             self.target.delete_folder(scratch["folder_id"])
             shutil.rmtree(home, ignore_errors=True)
@@ -141,8 +152,13 @@ class Bench:
     def with_old(self) -> bool:
         return self.old_python is not None
 
+    def _wants(self, *keys: str) -> bool:
+        return not self.wanted.isdisjoint(keys)
+
     def _calls(self, out: Dict[str, Any], scratch: Dict[str, Any]) -> None:
         count = self.sizes.calls
+        if not self._wants("calls.old", "calls.new"):
+            return
         if self.with_old:
             out["calls.old"] = self._task("old", "calls", True, folder_id=scratch["folder_id"],
                                           count=count)
@@ -160,10 +176,13 @@ class Bench:
             tree = os.path.join(home, f"up-{who}-w{workers}")
             make_tree(tree, files, sizes.folders, sizes.file_kib << 10)
             trees[who, workers] = tree
+        downloads = ("download.old.w1", "download.new.w1", "redownload.new.w1")
         for rerun in (False, True):
             for who, workers in variants:
                 key = f"{'rerun' if rerun else 'upload'}.{who}.w{workers}"
                 tree = trees[who, workers]
+                if not (self._wants(key) or key == "upload.new.w1" and self._wants(*downloads)):
+                    continue
                 if who == "old":
                     out[key] = self._task("old", "upload_tree", True, files, path=tree,
                                           folder_id=scratch["folder_id"], reuse_existing=rerun)
@@ -172,6 +191,8 @@ class Bench:
                                           destination=destination, workers=workers,
                                           reuse_existing=rerun)
         uploaded = f"{destination}/up-new-w1"
+        if not self._wants(*downloads):
+            return
         if self.with_old:
             folder = self.target.child(scratch["folder_id"], "up-new-w1")
             out["download.old.w1"] = self._task(
@@ -203,11 +224,11 @@ class Bench:
         out["big_up.new"] = self._task("new", "upload", False, 1,
                                        path=self._named_copy(home, "pydas.bin"),
                                        destination=f"Private/{scratch['name']}")
-        if self.with_old:
+        if self.with_old and self._wants("big_up.old"):
             out["big_up.old"] = self._task("old", "upload_file", False, 1,
                                            path=self._named_copy(home, "old.bin"),
                                            folder_id=folder_id)
-        if self.curl:
+        if self.curl and self._wants("big_up.curl"):
             out["big_up.curl"] = self._curl_upload(self._named_copy(home, "curl.bin"), folder_id)
         item = self.target.child(folder_id, "pydas.bin")
         down = self._fresh_dir(home, "big-down")
