@@ -4,6 +4,11 @@ Every file is written to a temporary file beside its target, checked against
 the server's size and MD5 (:mod:`pydas._transfer.verify`) and only then
 renamed into place, so a target is only ever replaced by a complete,
 verified file. Local names come from :mod:`pydas._transfer.names`.
+
+A folder download keeps, per item it verified, an entry in the re-run record
+(:mod:`pydas._transfer.rerun_download`): a re-run skips the
+``midas.item.get`` of an item the record shows unchanged on both sides, so an
+unchanged tree costs only its folder listings.
 """
 
 from __future__ import annotations
@@ -14,17 +19,24 @@ import json
 import logging
 import os
 import threading
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
 
 from pydas import exceptions
+from pydas._transfer import rerun_download
 from pydas._transfer.answers import Bitstream, Item
+from pydas._transfer.cache import CacheStore
+from pydas._transfer.digests import MD5Cache
 from pydas._transfer.exclude import join
 from pydas._transfer.names import NameBook, inside, repair_text, safe_name
 from pydas._transfer.options import Transfer, TransferOptions
 from pydas._transfer.parts import Part, remove_stale
 from pydas._transfer.progress import Reporter
+from pydas._transfer.record import ItemState, LocalState, Record, Sighting
 from pydas._transfer.remote import Remote, transient
+from pydas._transfer.rerun_download import DownloadEntry, download_key, local_state
 from pydas._transfer.runner import Runner
+from pydas._transfer.sightings import Sightings
 from pydas._transfer.summary import TransferSummary, size_text
 from pydas._transfer.verify import local_file_matches, matches
 from pydas._transport import Outcome
@@ -45,9 +57,34 @@ def _read_marker(path: str) -> Optional[Dict[str, Any]]:
 
 logger = logging.getLogger("pydas")
 
+#: What an item was downloaded to: per bitstream, its local path and the
+#: file's state after it was verified (``None, None`` when left out).
+_Written = List[Tuple[Bitstream, Optional[str], Optional[LocalState]]]
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """An item of a folder listing, when the listing arrived, and what the record knows of it."""
+
+    entry: Dict[str, Any]
+    arrived: float
+    key: str
+    earlier: List[Sighting]
+    recorded: Optional[DownloadEntry]
+
+
+@dataclass(frozen=True)
+class _Read:
+    """An item read with ``midas.item.get`` for a listed item, and when."""
+
+    item: Item
+    listed: _Listed
+    asked: float
+    answered: float
+
 
 class _Downloader:
-    def __init__(self, transfer: Transfer) -> None:
+    def __init__(self, transfer: Transfer, store: Optional[CacheStore] = None) -> None:
         self.transfer = transfer
         self.remote = transfer.remote
         self.communicator = transfer.communicator
@@ -60,6 +97,13 @@ class _Downloader:
         self.resuming = False  # the root was left by an interrupted run of this download
         self.base = ""  # the local directory the download is made in
         self.dry_run = transfer.options.dry_run
+        self.server = str(self.communicator.url)
+        self.md5s = MD5Cache(store)
+        # callbacks are handed the item a skipped item would not be read for
+        uses_record = store is not None and not (self.options.item_download_callbacks
+                                                 or self.options.folder_download_callbacks)
+        self.record = Record(store) if uses_record and store is not None else None
+        self.sightings = Sightings(store) if uses_record and store is not None else None
 
     def mark_root(self, path: str, kind: str, identifier: Any) -> None:
         """Name the directory this download makes, and what it is a copy of."""
@@ -120,6 +164,7 @@ class _Downloader:
         self.folder_line(path)
         self.make_directory(path)
         children = self.remote.children(folder["folder_id"])
+        arrived = rerun_download.clock()
         book = NameBook()
         # every local name is chosen here, in the server's order, so that the
         # result never depends on which worker finishes first
@@ -128,17 +173,26 @@ class _Downloader:
             for child in children.folders
             if not self.excluded(path, repair_text(child["name"]))
         ]
-        lookups: Iterable[concurrent.futures.Future[Item]] = (
-            self.runner.submit(self.remote.item, child["item_id"])
-            for child in children.items
+        listed = self.listed(path, arrived, [
+            child for child in children.items
             if not self.excluded(path, repair_text(child["name"]))
-        )
-        if self.runner.parallel:
-            lookups = list(lookups)  # the workers look items up ahead of the downloads
+        ])
+        kept = {index: entry for index, entry in enumerate(self.unchanged(path, listed))
+                if entry is not None}
+        ahead: Dict[int, concurrent.futures.Future[_Read]] = {}
+        if self.runner.parallel:  # the workers look items up ahead of the downloads
+            ahead = {index: self.runner.submit(self.lookup, one)
+                     for index, one in enumerate(listed) if index not in kept}
         futures = []
-        for lookup in lookups:
-            item = self.runner.result(lookup)
-            futures.append(self.runner.submit(self.item, item, *self.plan(item, path, book)))
+        for index, one in enumerate(listed):
+            entry = kept.get(index)
+            if entry is not None and book.peek(entry.claim) == entry.local:
+                self.skip(one, entry, self.place(path, entry.claim, book))
+                continue
+            lookup = ahead.pop(index, None) or self.runner.submit(self.lookup, one)
+            read = self.runner.result(lookup)
+            futures.append(self.runner.submit(self.item, read.item,
+                                              *self.plan(read.item, path, book), read))
         for child, child_path in placed:
             futures.extend(self.folder(child, child_path))
         callbacks = self.options.folder_download_callbacks
@@ -148,6 +202,66 @@ class _Downloader:
                 for callback in callbacks:
                     callback(self.communicator, self.remote.token, folder, path)
         return futures
+
+    # -- the re-run record ------------------------------------------------------------------
+
+    def listed(self, path: str, arrived: float, items: List[Dict[str, Any]]) -> List[_Listed]:
+        """The items listed in a folder downloaded to ``path``, with their record entries."""
+        keys = [download_key(child["item_id"], path) for child in items]
+        recorded: Dict[str, Any] = {}
+        earlier: Dict[str, List[Sighting]] = {}
+        if self.record is not None and self.sightings is not None and items:
+            recorded = self.record.lookup_many(self.server, keys)
+            earlier = self.sightings.lookup_many(self.server, [c["item_id"] for c in items])
+        return [_Listed(child, arrived, key, earlier.get(str(child["item_id"]), []),
+                        DownloadEntry.from_json(recorded.get(key)))
+                for child, key in zip(items, keys)]
+
+    def unchanged(self, path: str, listed: List[_Listed]) -> List[Optional[DownloadEntry]]:
+        """Per listed item, the entry to keep if the record shows it unchanged on both sides."""
+        return [None if one.recorded is None
+                else one.recorded.check(one.entry, path, self.excluded, self.md5s)
+                for one in listed]
+
+    def lookup(self, listed: _Listed) -> _Read:
+        """Read a listed item with ``midas.item.get``."""
+        asked = rerun_download.clock()
+        item = self.remote.item(listed.entry["item_id"])
+        return _Read(item, listed, asked, rerun_download.clock())
+
+    def skip(self, listed: _Listed, entry: DownloadEntry, path: str) -> None:
+        """Report an item the record shows unchanged, as a full run would, without a request."""
+        if entry is not listed.recorded and self.record is not None and not self.dry_run:
+            self.record.store(self.server, listed.key, entry.to_json())
+        if not entry.directory:
+            self.unchanged_file(path, entry.files[0].size)
+            return
+        kept = [f for f in entry.files if f.local is not None]
+        if entry.files and not kept:
+            return
+        self.folder_line(path)
+        self.make_directory(path)
+        inner = NameBook()
+        for recorded in kept:
+            self.unchanged_file(self.place(path, recorded.name, inner), recorded.size)
+
+    def remember(self, read: _Read, path: str, written: _Written) -> None:
+        """Write the record entry of an item just downloaded (or found unchanged)."""
+        if self.record is None or self.sightings is None or self.dry_run:
+            return
+        listed = read.listed
+        previous = listed.recorded.item if listed.recorded is not None else None
+        state = ItemState.observed(read.item.raw, read.asked, read.answered,
+                                   earlier=[(listed.entry, listed.arrived), *listed.earlier],
+                                   previous=previous)
+        if state is None:
+            return
+        self.sightings.note(self.server, state)
+        entry = DownloadEntry.of(read.item, state, path, written)
+        if entry is not None:
+            self.record.store(self.server, listed.key, entry.to_json())
+
+    # -- items and files ----------------------------------------------------------------
 
     def place(self, parent: str, name: str, book: NameBook) -> str:
         """Choose the local path of a server name inside ``parent`` (reporting renames)."""
@@ -186,13 +300,18 @@ class _Downloader:
             return self.place(parent, only, book), bitstreams
         return self.place(parent, name, book), bitstreams
 
-    def item(self, item: Item, path: str, bitstreams: Optional[List[Bitstream]]) -> str:
-        """Download an item planned by :meth:`plan` to ``path``; returns ``path``."""
+    def item(self, item: Item, path: str, bitstreams: Optional[List[Bitstream]],
+             read: Optional[_Read] = None) -> str:
+        """Download an item planned by :meth:`plan` to ``path``; returns ``path``.
+
+        :param read: how a listed item was read, to record it (``None``: not recorded)
+        """
         if bitstreams is None:
             # nothing stored on the server: no empty directory for it
             return path
+        written: _Written = []
         if len(bitstreams) == 1:
-            self.bitstream(bitstreams[0], path)
+            written.append((bitstreams[0], path, self.bitstream(bitstreams[0], path)))
         else:
             kept = [b for b in bitstreams if not self.excluded(path, repair_text(b.name))]
             if bitstreams and not kept:
@@ -200,8 +319,14 @@ class _Downloader:
             self.folder_line(path)
             self.make_directory(path)
             inner = NameBook()
-            for bitstream in kept:
-                self.bitstream(bitstream, self.place(path, repair_text(bitstream.name), inner))
+            for bitstream in bitstreams:
+                if self.excluded(path, repair_text(bitstream.name)):
+                    written.append((bitstream, None, None))
+                    continue
+                target = self.place(path, repair_text(bitstream.name), inner)
+                written.append((bitstream, target, self.bitstream(bitstream, target)))
+        if read is not None:
+            self.remember(read, path, written)
         callbacks = self.options.item_download_callbacks
         if callbacks and not self.dry_run:
             with self._callback_lock:
@@ -209,31 +334,43 @@ class _Downloader:
                     callback(self.communicator, self.remote.token, item.raw, path)
         return path
 
-    def bitstream(self, bitstream: Bitstream, target: str) -> None:
+    def bitstream(self, bitstream: Bitstream, target: str) -> Optional[LocalState]:
+        """Download one file (unless it holds the content already).
+
+        :returns: the state of the verified local file (``None`` in a dry run)
+        """
         size, checksum = bitstream.size, bitstream.checksum
-        self.reporter.expect(size)
         if os.path.islink(target) or (os.path.exists(target) and not os.path.isfile(target)):
+            self.reporter.expect(size)
             raise exceptions.UnsafePathError(
                 f"refusing to replace {target!r}: it is not a regular file"
             )
         if local_file_matches(target, size, checksum):
-            if self.dry_run:
-                self.reporter.status(f"Would skip {target} (unchanged)")
-            else:
-                remove_stale(target)  # of a run that died before it could rename it
-                self.reporter.status(f"Unchanged File at {target}")
-            self.reporter.advance(size)
-            self.reporter.file_done()
-            self.transfer.summary.add(unchanged=1)
-            return
+            self.unchanged_file(target, size)
+            return None if self.dry_run else local_state(target)
+        self.reporter.expect(size)
         if self.dry_run:
             self.reporter.status(f"Would download {target} ({size_text(size)})")
             self.transfer.summary.add(downloaded=1, bytes_received=size)
-            return
+            return None
         self.reporter.status(f"Creating File at {target}")
         _fetch_verified(self.transfer, bitstream, target)
+        state = local_state(target)
         self.reporter.file_done()
         self.transfer.summary.add(downloaded=1)
+        return state
+
+    def unchanged_file(self, target: str, size: int) -> None:
+        """Report and count a local file that holds the server's content already."""
+        self.reporter.expect(size)
+        if self.dry_run:
+            self.reporter.status(f"Would skip {target} (unchanged)")
+        else:
+            remove_stale(target)  # of a run that died before it could rename it
+            self.reporter.status(f"Unchanged File at {target}")
+        self.reporter.advance(size)
+        self.reporter.file_done()
+        self.transfer.summary.add(unchanged=1)
 
 
 def _fetch_verified(transfer: Transfer, bitstream: Bitstream, target: str) -> None:
@@ -361,15 +498,16 @@ def download_folder(
     """
     runner = Runner(options.workers)
     summary = summary or TransferSummary()
-    downloader = _Downloader(Transfer(remote, options, reporter, runner, summary))
-    try:
-        downloader.base = local_path
-        path = downloader.place(local_path, repair_text(folder["name"]), NameBook())
-        downloader.mark_root(path, "folder", folder["folder_id"])
-        downloader.folder(folder, path)
-        runner.wait()
-    finally:
-        runner.close()
+    with CacheStore() as store:
+        downloader = _Downloader(Transfer(remote, options, reporter, runner, summary), store)
+        try:
+            downloader.base = local_path
+            path = downloader.place(local_path, repair_text(folder["name"]), NameBook())
+            downloader.mark_root(path, "folder", folder["folder_id"])
+            downloader.folder(folder, path)
+            runner.wait()
+        finally:
+            runner.close()
     downloader.finish_root()
     return path
 

@@ -123,14 +123,23 @@ class NameBook:
 
     def claim(self, name: str) -> str:
         """Return the local name for server name ``name`` (a new one on each call)."""
+        with self._lock:
+            candidate = self._next(name)
+            self._used[candidate.casefold()] = name
+        return candidate
+
+    def peek(self, name: str) -> str:
+        """The local name :meth:`claim` would return for ``name`` now (nothing is claimed)."""
+        with self._lock:
+            return self._next(name)
+
+    def _next(self, name: str) -> str:
         candidate = fit(safe_name(name))
         stem, extension = os.path.splitext(candidate)
         number = 0
-        with self._lock:
-            while candidate.casefold() in self._used:
-                number += 1
-                candidate = fit(f"{stem} ({number}){extension}")
-            self._used[candidate.casefold()] = name
+        while candidate.casefold() in self._used:
+            number += 1
+            candidate = fit(f"{stem} ({number}){extension}")
         return candidate
 
 
