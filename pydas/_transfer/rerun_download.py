@@ -53,8 +53,9 @@ from pydas._transfer.verify import is_md5
 
 __all__ = ["DownloadEntry", "RecordedFile", "clock", "download_key", "local_state"]
 
-#: The client clock of the record's times (tests replace it).
-clock: Callable[[], float] = time.time
+def clock() -> float:
+    """The client clock of the record's times (``time.time()``; tests replace it)."""
+    return time.time()
 
 
 def download_key(item_id: Any, directory: str) -> str:

@@ -48,12 +48,15 @@ def test_rerun_of_an_unchanged_download_fetches_no_file(logged_in, tmp_path, mon
     pydas.allow_existing_download_paths()
     midas_server.clear_request_log()
     pydas.download("Private/data", str(target), quiet=True)
-    log = methods(midas_server)
+    log = collections.Counter(methods(midas_server))
     assert None not in log  # no /download/ request
-    assert collections.Counter(log) == {
+    # the items are read again unless the first download read them 2 s after
+    # the upload saw them (then the re-run record is trusted at once; see
+    # test_rerun_download.py, whose clock decides that)
+    assert log.pop("midas.item.get", 0) in (0, 4)
+    assert log == {
         "midas.user.folders": 1,
         "midas.folder.children": 3,  # one per folder, including the resolution of the path
-        "midas.item.get": 4,
     }
 
 

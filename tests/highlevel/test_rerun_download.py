@@ -1,8 +1,10 @@
 """Re-runs of a download ask only for folder listings, and still notice every change.
 
-The client clock of the re-run record and the emulator's ``date_update``
-stamps both follow a fake clock, so that the settle rule (2 s) is tested
-without sleeping: runs are "10 s apart" unless a test keeps them in one second.
+The client's clock (``time.time``, that of the re-run record) and the
+emulator's ``date_update`` stamps follow a fake clock, so that the settle rule
+(2 s) is tested without sleeping: runs are "10 s apart" unless a test keeps
+them in one second. File states keep the real clock (``time.time_ns``), that
+of the file system.
 """
 
 import collections
@@ -14,7 +16,7 @@ import pytest
 from support.servertree import local_tree, md5, methods, write_tree
 
 import pydas
-from pydas._transfer import download, rerun_download
+from pydas._transfer import download
 from pydas._transfer.cache import CACHE_FILE, CacheStore, cache_directory
 from pydas._transfer.record import LocalState, Record
 from pydas._transfer.rerun_download import download_key
@@ -62,7 +64,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     fake = Clock()
-    monkeypatch.setattr(rerun_download, "clock", fake)
+    monkeypatch.setattr(time, "time", fake)
     monkeypatch.setattr(values, "time", fake)
     return fake
 
@@ -76,7 +78,6 @@ def world(logged_in, tmp_path, monkeypatch, clock):
     pydas.add_item_upload_callback(lambda *args: None)  # verified at once, no 2 s wait
     _upload()
     pydas.allow_existing_download_paths()
-    clock.advance()
     return tmp_path / "target"
 
 
@@ -111,7 +112,26 @@ def _counts(summary):
     return summary.downloaded, summary.unchanged
 
 
-def test_an_unchanged_rerun_asks_only_for_folder_listings(world, midas_server, clock):
+def _forget_sightings():
+    """What this client saw of the items is lost (as if another client had uploaded them)."""
+    with sqlite3.connect(os.path.join(cache_directory(), CACHE_FILE)) as connection:
+        connection.execute("DELETE FROM entries WHERE tbl = 'sightings'")
+
+
+def test_a_download_2_s_after_the_upload_is_free_to_run_again(world, midas_server, clock):
+    clock.advance(2.0)
+    first, _ = _download(midas_server, world)  # the upload saw the same date_update 2 s ago
+    assert first["midas.item.get"] == ITEMS and first[None] == 5
+    second, summary = _download(midas_server, world)
+    assert second == {"midas.user.folders": 1, "midas.folder.children": 3}
+    assert _counts(summary) == (0, 5) and summary.bytes_received == 0
+    assert local_tree(world) == EXPECTED
+
+
+def test_a_download_of_what_another_client_uploaded_settles_on_its_second_run(
+        world, midas_server, clock):
+    _forget_sightings()
+    clock.advance()
     first, _ = _download(midas_server, world)
     assert first["midas.item.get"] == ITEMS and first[None] == 5
     clock.advance()
@@ -120,8 +140,14 @@ def test_an_unchanged_rerun_asks_only_for_folder_listings(world, midas_server, c
     clock.advance()
     third, summary = _download(midas_server, world)
     assert third == {"midas.user.folders": 1, "midas.folder.children": 3}
-    assert _counts(summary) == (0, 5) and summary.bytes_received == 0
+    assert _counts(summary) == (0, 5)
     assert local_tree(world) == EXPECTED
+
+
+def test_a_download_right_after_the_upload_is_not_settled(world, midas_server, clock):
+    _download(midas_server, world)  # in the second of the upload
+    counts, _ = _download(midas_server, world)
+    assert counts["midas.item.get"] == ITEMS
 
 
 def test_the_first_run_settles_at_once_when_its_reads_came_late_enough(world, midas_server,
@@ -136,6 +162,7 @@ def test_the_first_run_settles_at_once_when_its_reads_came_late_enough(world, mi
         return real_lookup(self, listed)
 
     monkeypatch.setattr(download._Downloader, "lookup", late_lookup)
+    _forget_sightings()
     _download(midas_server, world)
     late.clear()
     counts, _ = _download(midas_server, world)
@@ -312,8 +339,9 @@ def test_content_replaced_with_the_same_size_is_downloaded(world, midas_server, 
 
 def test_a_change_in_the_same_second_as_the_first_download_is_not_missed(world, midas_server,
                                                                        clock):
-    _download(midas_server, world)  # listing and item.get in one second: not settled
-    _change_on_server(clock, "data/a.txt", b"A")  # stamped in that same second
+    _download(midas_server, world)  # in the second of the upload: not settled
+    write_tree(".", {"data/a.txt": b"A"})
+    _upload()  # stamped in that same second: the listing shows what it showed
     clock.advance()
     counts, summary = _download(midas_server, world)
     assert counts["midas.item.get"] == ITEMS and _counts(summary) == (1, 4)
@@ -376,3 +404,15 @@ def _record_rows():
     with sqlite3.connect(os.path.join(cache_directory(), CACHE_FILE)) as connection:
         return sorted(connection.execute(
             "SELECT key, value FROM entries WHERE tbl IN ('record', 'sightings')").fetchall())
+
+
+def test_parallel_reruns_skip_and_fetch_the_same_items(world, midas_server, clock):
+    _settled(midas_server, world, clock)
+    counts, _ = _download(midas_server, world, workers=3)
+    assert counts["midas.item.get"] == 0
+    _change_on_server(clock, "data/sub/c.txt", b"new c")
+    os.remove(world / "data" / "a.txt")
+    counts, summary = _download(midas_server, world, workers=3)
+    assert counts["midas.item.get"] == 2 and counts[None] == 2
+    assert _counts(summary) == (2, 3)
+    assert local_tree(world) == {**EXPECTED, "data/sub/c.txt": md5(b"new c")}
