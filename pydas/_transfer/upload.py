@@ -47,6 +47,7 @@ from pydas._transfer.remote import Remote
 from pydas._transfer.rerun import UploadEntry, entry_key
 from pydas._transfer.runner import Runner
 from pydas._transfer.send import NewItem, Upload, put_file
+from pydas._transfer.sightings import Sightings
 from pydas._transfer.summary import TransferSummary, size_text
 from pydas._transfer.verify import matches
 
@@ -98,6 +99,7 @@ class _Uploader:
         self.server = str(self.communicator.url)
         self.record = Record(store)
         self.md5s = MD5Cache(store)
+        self.sightings = Sightings(store)
         # with one worker, verifications run on a thread of their own, beside the sending
         self.later = Deferred(background=not transfer.runner.parallel)
         self._callback_lock = threading.Lock()
@@ -189,6 +191,7 @@ class _Uploader:
         if state is not None:
             entry = UploadEntry.of(item, state, files)
             self.record.store(self.server, entry_key(folder_id, source), entry.to_json())
+            self.sightings.note(self.server, state)  # a download of the item settles at once
 
     def file_item(self, local: LocalFile, folder_id: Any, existing: Optional[_Existing]) -> None:
         if existing is None and self.options.dry_run:
