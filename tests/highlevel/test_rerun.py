@@ -52,7 +52,7 @@ def test_rerun_of_an_unchanged_download_fetches_no_file(logged_in, tmp_path, mon
     assert None not in log  # no /download/ request
     # the items are read again unless the first download read them 2 s after
     # the upload saw them (then the re-run record is trusted at once; see
-    # test_rerun_download.py, whose clock decides that)
+    # test_download_rerun.py, whose clock decides that)
     assert log.pop("midas.item.get", 0) in (0, 4)
     assert log == {
         "midas.user.folders": 1,

@@ -105,3 +105,12 @@ def test_the_name_book_shortens_and_still_tells_clashes_apart():
     second = book.claim("x" * 300)
     assert first != second
     assert all(len(n.encode()) <= names.NAME_MAX for n in (first, second))
+
+
+def test_peek_tells_the_next_claim_without_making_it():
+    book = names.NameBook()
+    assert book.peek("a.txt") == "a.txt"
+    assert book.claim("a.txt") == "a.txt"
+    assert book.peek("A.TXT") == "A (1).TXT"
+    assert book.peek("A.TXT") == "A (1).TXT"
+    assert book.claim("A.TXT") == "A (1).TXT"
