@@ -99,11 +99,12 @@ class _Downloader:
         self.dry_run = transfer.options.dry_run
         self.server = str(self.communicator.url)
         self.md5s = MD5Cache(store)
+        self.record: Optional[Record] = None
+        self.sightings: Optional[Sightings] = None
         # callbacks are handed the item a skipped item would not be read for
-        uses_record = store is not None and not (self.options.item_download_callbacks
-                                                 or self.options.folder_download_callbacks)
-        self.record = Record(store) if uses_record and store is not None else None
-        self.sightings = Sightings(store) if uses_record and store is not None else None
+        if store is not None and not (self.options.item_download_callbacks
+                                      or self.options.folder_download_callbacks):
+            self.record, self.sightings = Record(store), Sightings(store)
 
     def mark_root(self, path: str, kind: str, identifier: Any) -> None:
         """Name the directory this download makes, and what it is a copy of."""
