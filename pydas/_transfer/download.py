@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from pydas import exceptions
 from pydas._transfer import rerun_download
@@ -28,6 +28,7 @@ from pydas._transfer.answers import Bitstream, Item
 from pydas._transfer.cache import CacheStore
 from pydas._transfer.digests import MD5Cache
 from pydas._transfer.exclude import join
+from pydas._transfer.lookahead import Lookahead
 from pydas._transfer.names import NameBook, inside, repair_text, safe_name
 from pydas._transfer.options import Transfer, TransferOptions
 from pydas._transfer.parts import Part, remove_stale
@@ -105,6 +106,8 @@ class _Downloader:
         if store is not None and not (self.options.item_download_callbacks
                                       or self.options.folder_download_callbacks):
             self.record, self.sightings = Record(store), Sightings(store)
+        # with one worker, the next items are looked up while a file downloads
+        self.lookahead = Lookahead()
 
     def mark_root(self, path: str, kind: str, identifier: Any) -> None:
         """Name the directory this download makes, and what it is a copy of."""
@@ -180,17 +183,22 @@ class _Downloader:
         ])
         kept = {index: entry for index, entry in enumerate(self.unchanged(path, listed))
                 if entry is not None}
-        ahead: Dict[int, concurrent.futures.Future[_Read]] = {}
+        wanted = [one for index, one in enumerate(listed) if index not in kept]
+        ahead: Iterator[concurrent.futures.Future[_Read]]
         if self.runner.parallel:  # the workers look items up ahead of the downloads
-            ahead = {index: self.runner.submit(self.lookup, one)
-                     for index, one in enumerate(listed) if index not in kept}
+            ahead = iter([self.runner.submit(self.lookup, one) for one in wanted])
+        else:
+            ahead = self.lookahead.map(self.lookup, wanted)
         futures = []
         for index, one in enumerate(listed):
             entry = kept.get(index)
-            if entry is not None and book.peek(entry.claim) == entry.local:
+            if entry is None:
+                lookup = next(ahead)
+            elif book.peek(entry.claim) == entry.local:
                 self.skip(one, entry, self.place(path, entry.claim, book))
                 continue
-            lookup = ahead.pop(index, None) or self.runner.submit(self.lookup, one)
+            else:  # an earlier name took this one's: read it, as a full run would
+                lookup = self.runner.submit(self.lookup, one)
             read = self.runner.result(lookup)
             futures.append(self.runner.submit(self.item, read.item,
                                               *self.plan(read.item, path, book), read))
@@ -509,6 +517,7 @@ def download_folder(
             runner.wait()
         finally:
             runner.close()
+            downloader.lookahead.close()
     downloader.finish_root()
     return path
 

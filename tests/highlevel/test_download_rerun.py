@@ -416,3 +416,36 @@ def test_parallel_reruns_skip_and_fetch_the_same_items(world, midas_server, cloc
     assert counts["midas.item.get"] == 2 and counts[None] == 2
     assert _counts(summary) == (2, 3)
     assert local_tree(world) == {**EXPECTED, "data/sub/c.txt": md5(b"new c")}
+
+
+def test_a_name_an_earlier_item_took_makes_the_later_one_read_again(logged_in, tmp_path,
+                                                                    monkeypatch, midas_server,
+                                                                    clock):
+    write_tree(tmp_path / "source", {"pair/one.txt": b"1", "pair/two.txt": b"2"})
+    monkeypatch.chdir(tmp_path / "source")
+    pydas.add_item_upload_callback(lambda *args: None)
+    pydas.upload("pair", quiet=True)
+    pydas.allow_existing_download_paths()
+    target = tmp_path / "target"
+
+    def run():
+        midas_server.clear_request_log()
+        pydas.download("Private/pair", str(target), quiet=True)
+        clock.advance()
+        return collections.Counter(methods(midas_server))
+
+    run()
+    run()
+    assert run()["midas.item.get"] == 0
+    # the item one.txt now holds a file named two.txt: it claims that name first
+    item_id = _item_id("pair", "one.txt")
+    item = pydas.session.communicator.item_get(pydas.session.token, item_id)
+    bitstream_id = item["revisions"][-1]["bitstreams"][0]["bitstream_id"]
+    midas_server.store.items.rename_bitstream(int(bitstream_id), "two.txt")
+    midas_server.store.items.update(int(item_id), date_update=values.timestamp())
+    assert run()["midas.item.get"] == 2
+    fresh = tmp_path / "fresh"
+    pydas.download("Private/pair", str(fresh), quiet=True)
+    assert local_tree(target / "pair") == {"one.txt": md5(b"1"), "two.txt": md5(b"1"),
+                                           "two (1).txt": md5(b"2")}
+    assert local_tree(fresh / "pair") == {"two.txt": md5(b"1"), "two (1).txt": md5(b"2")}
