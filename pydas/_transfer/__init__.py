@@ -20,6 +20,10 @@ package, one module per job:
   holds the record and the MD5 cache;
 * :mod:`~pydas._transfer.record` — what earlier transfers left verified, and
   the rules that say when a re-run may skip it;
+* :mod:`~pydas._transfer.rerun_download` — the download entries of the
+  record: when a download re-run may skip an item without reading it;
+* :mod:`~pydas._transfer.sightings` — since when this client saw each item's
+  ``date_update``, so that a download soon after an upload trusts its record;
 * :mod:`~pydas._transfer.digests` — the MD5s of local files, kept by path and
   ``os.stat`` state; the MD5 of an upload built from the pieces it sends;
 * :mod:`~pydas._transfer.download` — verified, atomic downloads;

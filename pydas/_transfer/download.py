@@ -496,6 +496,9 @@ def download_folder(
     ``local_path``) are left out. With ``options.dry_run`` nothing is written:
     each file is reported as ``Would download ...`` or ``Would skip ...
     (unchanged)`` (compared by size and MD5) and counted in ``summary``.
+    An item the re-run record shows unchanged on both sides is reported as
+    unchanged without being read (:mod:`pydas._transfer.rerun_download`);
+    a dry run uses the record but writes nothing to it.
 
     :param remote: the connection and token
     :param folder: a folder object (``folder_id`` and ``name``)
