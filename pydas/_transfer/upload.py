@@ -96,7 +96,7 @@ class _Uploader:
         self.reporter = transfer.reporter
         self.options = transfer.options
         self.server = str(self.communicator.url)
-        self.record = Record(store)
+        self.record = Record(store, check_all=self.options.check_all)
         self.md5s = MD5Cache(store)
         self.later = Deferred()
         self._callback_lock = threading.Lock()
