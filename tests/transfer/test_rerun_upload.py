@@ -10,6 +10,11 @@ import collections
 import json
 import math
 import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
 
 import pytest
 from support.clock import Clock, use_clock
@@ -523,3 +528,53 @@ def test_a_recorded_item_with_an_impossible_time_is_no_entry(seen):
                 "sizebytes": "5", "seen": 0.0, "checked": 10.0}
     assert ItemState.from_json(recorded) is not None
     assert ItemState.from_json(json.loads(json.dumps(dict(recorded, seen=seen)))) is None
+
+
+KILLED_WHILE_WAITING = textwrap.dedent("""
+    import sys, threading, time, types
+    import pydas
+    from pydas._transfer import deferred
+    url, email, key = sys.argv[1:4]
+
+    def sleep(seconds):
+        print("waiting to verify", flush=True)
+        threading.Event().wait()  # until killed
+
+    deferred.TAIL_SHARE = float("inf")
+    deferred.time = types.SimpleNamespace(monotonic=time.monotonic, time=time.time, sleep=sleep)
+    pydas.login(email=email, api_key=key, url=url)
+    pydas.upload("data", reuse_existing=True, quiet=True)
+    print("returned", flush=True)
+""")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_run_killed_before_its_deferred_verification_left_no_entry(
+        tmp_path, monkeypatch, logged_in, cache_dir, midas_server, midas_user):
+    write_tree(tmp_path, {"data/a.txt": b"alpha"})
+    monkeypatch.chdir(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WHILE_WAITING, midas_server.url, midas_user.email,
+         midas_user.api_key], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        assert ready and process.stdout.readline() == b"waiting to verify\n", (
+            process.stderr.read1().decode(errors="replace") if ready else "timed out")
+        os.kill(process.pid, signal.SIGKILL)
+        assert process.wait(30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+        process.stdout.close()
+        process.stderr.close()
+    assert "midas.item.get" not in methods(midas_server)  # sent, never verified
+    data = _folder("data", midas_user.private_folder_id)
+    path = str(tmp_path / "data" / "a.txt")
+    assert _entries(midas_server.url, data, [path]) == {path: None}
+    midas_server.clear_request_log()
+    summary = TransferSummary()
+    pydas.upload("data", reuse_existing=True, quiet=True, summary=summary)
+    assert (summary.uploaded, summary.unchanged, summary.bytes_sent) == (0, 1, 0)
+    assert _asked(midas_server) == {"midas.item.get": 1}  # the verification the kill stopped
+    assert _server_files_flat(midas_server, data) == {"a.txt": md5(b"alpha")}
