@@ -18,6 +18,7 @@ import textwrap
 
 import pytest
 from support.clock import Clock, use_clock
+from support.processes import killable, sigkill
 from support.servertree import item_files, local_tree, md5, methods, write_tree
 from support.sessions import interrupt_uploads_after
 
@@ -553,21 +554,13 @@ def test_a_run_killed_before_its_deferred_verification_left_no_entry(
         tmp_path, monkeypatch, logged_in, cache_dir, midas_server, midas_user):
     write_tree(tmp_path, {"data/a.txt": b"alpha"})
     monkeypatch.chdir(tmp_path)
-    process = subprocess.Popen(
-        [sys.executable, "-c", KILLED_WHILE_WAITING, midas_server.url, midas_user.email,
-         midas_user.api_key], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
+    arguments = [sys.executable, "-c", KILLED_WHILE_WAITING, midas_server.url,
+                 midas_user.email, midas_user.api_key]
+    with killable(arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         ready, _, _ = select.select([process.stdout], [], [], 30)
         assert ready and process.stdout.readline() == b"waiting to verify\n", (
             process.stderr.read1().decode(errors="replace") if ready else "timed out")
-        os.kill(process.pid, signal.SIGKILL)
-        assert process.wait(30) == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(30)
-        process.stdout.close()
-        process.stderr.close()
+        sigkill(process)
     assert "midas.item.get" not in methods(midas_server)  # sent, never verified
     data = _folder("data", midas_user.private_folder_id)
     path = str(tmp_path / "data" / "a.txt")
