@@ -355,7 +355,7 @@ def test_metadata_changed_on_the_server_leaves_the_files_alone(tree, midas_serve
 def test_a_deleted_bitstream_is_not_seen_by_a_rerun_but_by_a_full_check(
         tree, midas_server, midas_user, clock):
     # Midas 3.4.2 moves neither date_update nor sizebytes on bitstream.delete
-    # (tests/live/test_rerun_upload.py measures it); the emulator does the same
+    # (tests/live/test_live_rerun_upload.py measures it); the emulator does the same
     data, sub = _data_ids(midas_user)
     listed = _items(midas_server, sub)["series"]
     [bitstream] = [b for b in pydas.session.communicator.item_get(
