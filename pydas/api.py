@@ -395,8 +395,8 @@ def upload(
     :param check_all: with ``reuse_existing``, ask the server about every
         existing item (one ``midas.item.get`` each) instead of skipping those
         that the record of earlier runs shows unchanged on both sides; use it
-        after bitstreams were deleted on the server, which no folder listing
-        shows (the same as ``PYDAS_NO_RECORD=1`` for one call)
+        after files were deleted or renamed inside items on the server, which
+        no folder listing shows (the same as ``PYDAS_NO_RECORD=1`` for one call)
     :raises NotLoggedIn: before any request, if :func:`login` was not called
     :raises LocalInputError: before any request, if the pattern matches nothing
         or something cannot be read

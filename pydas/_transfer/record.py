@@ -51,11 +51,13 @@ last change that could share its stamp. An item may be skipped only if its
 entry is settled and the listing shows the same four fields.
 
 What no listing shows (measured on Midas 3.4.2, ``benchmarks/NOTES.rst``
-§4): ``midas.bitstream.delete`` moves neither ``date_update`` nor
-``sizebytes``, so a bitstream deleted on the server after an upload is not
-noticed by a re-run that trusts the record (``midas.item.get`` does not show it
-in the item's ``sizebytes`` either, only in its revision's bitstreams). Make a
-full check (``PYDAS_NO_RECORD=1`` or ``check_all``) after deleting bitstreams.
+§4, ``tests/live/test_live_rerun_upload.py``): ``midas.bitstream.delete`` and
+``midas.bitstream.edit`` (a rename) save the bitstream alone and move neither
+the item's ``date_update`` nor its ``sizebytes`` (``midas.item.get`` shows
+them unchanged too, only its revision's bitstreams differ). A bitstream
+deleted or renamed on the server after an upload is therefore not noticed by
+a re-run that trusts the record; make a full check (``PYDAS_NO_RECORD=1`` or
+``check_all``) after such changes.
 """
 
 from __future__ import annotations

@@ -96,9 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "files are not sent again, changed ones become a new revision")
     upload.add_argument("--check-all", action="store_true",
                         help="with --reuse-existing, ask the server about every existing "
-                        "item instead of trusting the record of earlier runs (after "
-                        "bitstreams were deleted on the server, which its listings do not "
-                        "show; the same as PYDAS_NO_RECORD=1)")
+                        "item instead of trusting the record of earlier runs (after files "
+                        "were deleted or renamed inside items on the server, which its "
+                        "listings do not show; the same as PYDAS_NO_RECORD=1)")
     upload.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="leave out files and directories whose name or relative path "
                         "(e.g. scans/raw) matches GLOB, at every level, inside leaf folders "

@@ -3,8 +3,8 @@
 An unchanged re-run asks for folder listings only; a local change that keeps
 the size and modification time, a new revision uploaded by another client and
 a metadata change are each handled as the content says; what
-``midas.bitstream.delete`` leaves in a listing is measured (nothing moves, so
-only a full check notices it).
+``midas.bitstream.delete`` and ``midas.bitstream.edit`` leave in a listing is
+measured (nothing moves, so only a full check notices them).
 """
 
 import hashlib
@@ -132,18 +132,24 @@ def test_a_metadata_change_leaves_the_files_alone(data, scratch, proxy, live_use
     assert _asked(proxy) == ["midas.item.get"]  # b.txt looked changed: checked, then left
 
 
-def test_a_deleted_bitstream_moves_nothing_a_listing_shows(data, scratch, proxy, live_user):
+@pytest.mark.parametrize("change", ["delete", "rename"])
+def test_a_changed_bitstream_moves_nothing_a_listing_shows(data, scratch, proxy, live_user,
+                                                          change):
     _settled_upload(scratch)
     listed = _items(live_user, scratch)["series"]
     item = live_user.communicator.item_get(live_user.token, listed["item_id"])
     [bitstream] = [b for b in item["revisions"][-1]["bitstreams"] if b["name"] == "2.dcm"]
-    time.sleep(1.1)
-    live_user.call("midas.bitstream.delete", id=bitstream["bitstream_id"])
+    time.sleep(1.1)  # a later second: any save of the item would move date_update
+    if change == "delete":
+        live_user.call("midas.bitstream.delete", id=bitstream["bitstream_id"])
+        left = {"1.dcm": _md5(b"one-1")}
+    else:
+        live_user.call("midas.bitstream.edit", id=bitstream["bitstream_id"], name="x.dcm")
+        left = {"1.dcm": _md5(b"one-1"), "x.dcm": _md5(b"two-22")}
     after = _items(live_user, scratch)["series"]
     assert {k: after[k] for k in LISTED} == {k: listed[k] for k in LISTED}
     assert _upload(scratch).uploaded == 0  # the documented gap
-    assert _head(live_user, listed["item_id"]) == {"1.dcm": _md5(b"one-1")}
+    assert _head(live_user, listed["item_id"]) == left
     summary = _upload(scratch, check_all=True)
     assert summary.uploaded == 1
-    assert _head(live_user, listed["item_id"]) == {"1.dcm": _md5(b"one-1"),
-                                                   "2.dcm": _md5(b"two-22")}
+    assert _head(live_user, listed["item_id"]) == dict(left, **{"2.dcm": _md5(b"two-22")})

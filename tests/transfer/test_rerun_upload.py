@@ -352,26 +352,33 @@ def test_metadata_changed_on_the_server_leaves_the_files_alone(tree, midas_serve
     assert set(_asked(midas_server)) <= {"midas.item.get"}
 
 
-def test_a_deleted_bitstream_is_not_seen_by_a_rerun_but_by_a_full_check(
-        tree, midas_server, midas_user, clock):
-    # Midas 3.4.2 moves neither date_update nor sizebytes on bitstream.delete
-    # (tests/live/test_live_rerun_upload.py measures it); the emulator does the same
-    data, sub = _data_ids(midas_user)
+@pytest.mark.parametrize("change", ["delete", "rename"])
+def test_a_changed_bitstream_is_not_seen_by_a_rerun_but_by_a_full_check(
+        tree, midas_server, midas_user, clock, change):
+    # Midas 3.4.2 saves only the bitstream on bitstream.delete and bitstream.edit: the
+    # item's date_update and sizebytes stay (tests/live/test_live_rerun_upload.py
+    # measures it); the emulator does the same
+    _, sub = _data_ids(midas_user)
     listed = _items(midas_server, sub)["series"]
     [bitstream] = [b for b in pydas.session.communicator.item_get(
         pydas.session.token, listed["item_id"])["revisions"][-1]["bitstreams"]
         if b["name"] == "2.dcm"]
     clock.advance(3)
-    pydas.session.communicator.request("midas.bitstream.delete",
-                                       {"token": pydas.session.token,
-                                        "id": bitstream["bitstream_id"]})
+    if change == "delete":
+        pydas.session.communicator.request("midas.bitstream.delete", {
+            "token": pydas.session.token, "id": bitstream["bitstream_id"]})
+        left = {"1.dcm": md5(b"one-1")}
+    else:
+        pydas.session.communicator.request("midas.bitstream.edit", {
+            "token": pydas.session.token, "id": bitstream["bitstream_id"], "name": "x.dcm"})
+        left = {"1.dcm": md5(b"one-1"), "x.dcm": md5(b"two-22")}
     assert _items(midas_server, sub)["series"] == listed
     _upload()  # the documented gap: the record is believed
-    assert item_files(listed["item_id"]) == {"1.dcm": md5(b"one-1")}
+    assert item_files(listed["item_id"]) == left
     clock.advance(3)
     summary = _upload(check_all=True)
     assert summary.uploaded == 1
-    assert item_files(listed["item_id"]) == {"1.dcm": md5(b"one-1"), "2.dcm": md5(b"two-22")}
+    assert item_files(listed["item_id"]) == dict(left, **{"2.dcm": md5(b"two-22")})
 
 
 @pytest.mark.parametrize("how", ["environment", "check_all"])
