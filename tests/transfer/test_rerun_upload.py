@@ -578,3 +578,54 @@ def test_a_run_killed_before_its_deferred_verification_left_no_entry(
     assert (summary.uploaded, summary.unchanged, summary.bytes_sent) == (0, 1, 0)
     assert _asked(midas_server) == {"midas.item.get": 1}  # the verification the kill stopped
     assert _server_files_flat(midas_server, data) == {"a.txt": md5(b"alpha")}
+
+
+@pytest.mark.parametrize("gone", ["data/a.txt", "data/sub/series/2.dcm"],
+                         ids=["existing-item", "leaf-item"])
+def test_a_file_gone_since_the_scan_fails_its_upload_with_a_transfer_error(
+        tree, monkeypatch, clock, gone):
+    real_scan = pydas._transfer.scan
+
+    def scan_then_remove(*args):
+        scanned = real_scan(*args)
+        os.remove(gone)
+        return scanned
+
+    monkeypatch.setattr(pydas._transfer, "scan", scan_then_remove)
+    _rewrite_keeping_size_and_mtime(tree.parent / gone, b"x" * len(TREE[gone]))
+    with pytest.raises(exceptions.TransferError, match="could not be read"):
+        _upload()
+
+
+@pytest.mark.parametrize("size", [3, 8193], ids=["stream", "maybe-multipart"])
+def test_a_new_leaf_item_whose_file_is_gone_since_the_scan_fails_with_a_transfer_error(
+        tmp_path, monkeypatch, logged_in, clock, cache_dir, size):
+    write_tree(tmp_path, {"data/series/1.dcm": b"one", "data/series/2.dcm": b"0" * size})
+    monkeypatch.chdir(tmp_path)
+    real_scan = pydas._transfer.scan
+
+    def scan_then_remove(*args):
+        scanned = real_scan(*args)
+        os.remove("data/series/2.dcm")
+        return scanned
+
+    monkeypatch.setattr(pydas._transfer, "scan", scan_then_remove)
+    with pytest.raises(exceptions.TransferError, match="could not be read"):
+        _upload()
+
+
+@pytest.mark.parametrize("size", [3, 8193], ids=["stream", "maybe-multipart"])
+def test_a_new_file_gone_since_the_scan_fails_with_a_transfer_error(
+        tmp_path, monkeypatch, logged_in, clock, cache_dir, size):
+    write_tree(tmp_path, {"data/a.txt": b"0" * size})
+    monkeypatch.chdir(tmp_path)
+    real_scan = pydas._transfer.scan
+
+    def scan_then_remove(*args):
+        scanned = real_scan(*args)
+        os.remove("data/a.txt")
+        return scanned
+
+    monkeypatch.setattr(pydas._transfer, "scan", scan_then_remove)
+    with pytest.raises(exceptions.TransferError, match="could not be read"):
+        _upload()
