@@ -376,6 +376,18 @@ How the figures are obtained
 """
 
 
+#: Hand-written after a run: which targets are met, and the floor that stops the others.
+VERDICT = os.path.join(RESULTS_DIR, "verdict.rst")
+
+
+def _verdict() -> List[str]:
+    """The text of :data:`VERDICT` (a reST section of its own), if it exists."""
+    if not os.path.exists(VERDICT):
+        return []
+    with open(VERDICT, encoding="utf-8") as handle:
+        return handle.read().rstrip("\n").splitlines() + [""]
+
+
 def render(records: List[Dict[str, Any]]) -> str:
     """The text of ``RESULTS.rst``."""
     out = [
@@ -403,6 +415,7 @@ def render(records: List[Dict[str, Any]]) -> str:
         title = f"Summary: {target}"
         out += [title, "-" * len(title), ""]
         out += _summary(records, target)
+    out += _verdict()
     for record in records:
         for target, runs in record["targets"].items():
             if not runs:

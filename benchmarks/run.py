@@ -5,6 +5,7 @@ Usage::
     python benchmarks/run.py [--quick] [--dry] [--runs 3] [--label before]
                              [--real-server /tmp/midas-server-0/credentials.env]
                              [--real-runs N] [--no-emulator] [--only downloads]
+    python benchmarks/run.py --render
 
 Prerequisites (installed by hand, never silently):
 
@@ -26,6 +27,8 @@ client is not run there, because it sends the API key and tokens in URLs,
 which the server's access log would keep. ``--only downloads`` measures the
 download steps alone (the tree and the big file are still uploaded, but not
 measured) and puts them into the label's record in place of the earlier ones.
+``--render`` only rewrites ``RESULTS.rst``, e.g. after ``results/verdict.rst``
+(the hand-written reading of the figures against the targets) was edited.
 """
 
 import argparse
@@ -130,7 +133,12 @@ def main(argv: Optional[List[str]] = None) -> None:
                         help="rewrite RESULTS.rst even with --quick")
     parser.add_argument("--only", choices=sorted(GROUPS),
                         help="measure one group of steps; they replace the label's earlier ones")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite RESULTS.rst from results/*.json and results/verdict.rst")
     args = parser.parse_args(argv)
+    if args.render:
+        _write_results()
+        return
     sizes = QUICK if args.quick else FULL
     runs = args.runs or (1 if args.quick else 3)
     real_runs = args.real_runs or runs
@@ -172,6 +180,10 @@ def main(argv: Optional[List[str]] = None) -> None:
         return
     path = results.save(label, record, merge=not args.quick, only=args.only)
     print(f"raw results: {path}")
+    _write_results()
+
+
+def _write_results() -> None:
     with open(os.path.join(HERE, "RESULTS.rst"), "w") as handle:
         handle.write(results.render(results.load_all()))
     print("wrote benchmarks/RESULTS.rst")

@@ -13,7 +13,8 @@ transfer cache (:mod:`pydas._transfer.cache`), with at most
 reads, in any order the upload reads them (a resume re-reads from the
 server's offset), and reads only what the upload skipped;
 :class:`SendingFile` is the open file an upload hands to the transport, whose
-reads feed the digest: a file is read once to be sent and hashed.
+reads feed the digest: a file is read once to be sent and hashed (a large one
+on a second thread while it is sent, see :mod:`pydas._transfer.hashing`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ import os
 from typing import Any, Callable, Optional
 
 from pydas._transfer.cache import CacheStore, CacheTable
+from pydas._transfer.hashing import BackgroundMD5
 from pydas._transfer.record import LocalState
 from pydas._transfer.verify import CHUNK_SIZE, is_md5
 
-__all__ = ["DIGEST_LIMIT", "Digest", "MD5Cache", "SendingFile"]
+__all__ = ["BACKGROUND_MIN", "DIGEST_LIMIT", "Digest", "MD5Cache", "SendingFile"]
 
+#: Files at least this large are hashed on a second thread while they are sent.
+BACKGROUND_MIN = 8 * 1024 * 1024
 #: The most digests the cache keeps.
 DIGEST_LIMIT = 100_000
 _TABLE = "md5"
@@ -100,7 +104,22 @@ class Digest:
         self.state = state
         self.md5: Optional[str] = None
         self._hash: Any = hashlib.md5()
+        self._background: Optional[BackgroundMD5] = None
         self._done = 0  # bytes hashed, from the start of the file
+
+    def sending(self) -> None:
+        """A send begins: for a large file, hash on a second thread while it lasts."""
+        if self._background is None and self.state.size >= BACKGROUND_MIN:
+            self._background = BackgroundMD5(self._hash)
+
+    def sent(self) -> None:
+        """A send ended: wait for the second thread's hashing of what it read, and stop it."""
+        background, self._background = self._background, None
+        if background is not None:
+            background.drain()
+
+    def _update(self, piece: bytes) -> None:
+        (self._background or self._hash).update(piece)
 
     def add(self, position: int, piece: bytes) -> None:
         """Take the bytes of the file at ``position`` (as just read for sending)."""
@@ -108,7 +127,7 @@ class Digest:
             self._read_up_to(position)
         skip = self._done - position
         if skip < len(piece):
-            self._hash.update(piece[skip:] if skip else piece)
+            self._update(piece[skip:] if skip else piece)
             self._done = position + len(piece)
 
     def _read_up_to(self, end: int) -> None:
@@ -118,7 +137,7 @@ class Digest:
                 piece = handle.read(min(CHUNK_SIZE, end - self._done))
                 if not piece:
                     raise OSError(f"{self.path!r} is shorter than {end} bytes")
-                self._hash.update(piece)
+                self._update(piece)
                 self._done += len(piece)
 
     def finish(self) -> str:
@@ -127,6 +146,7 @@ class Digest:
         :raises OSError: when the file cannot be read to its recorded size
         """
         if self.md5 is None:
+            self.sent()
             if self._done < self.state.size:
                 self._read_up_to(self.state.size)
             self.md5 = self._hash.hexdigest()
@@ -163,6 +183,8 @@ class SendingFile:
         self._end = end
         self._digest = digest
         self._progress = progress
+        if digest is not None:
+            digest.sending()
 
     def tell(self) -> int:
         """The position of the next byte read."""
@@ -193,8 +215,10 @@ class SendingFile:
         return piece
 
     def close(self) -> None:
-        """Close the file."""
+        """Close the file (the digest has then taken every piece read)."""
         self._file.close()
+        if self._digest is not None:
+            self._digest.sent()
 
     def __enter__(self) -> SendingFile:
         return self

@@ -19,6 +19,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 from pydas import exceptions
 from pydas._transfer.answers import Bitstream, Item
 from pydas._transfer.exclude import join
+from pydas._transfer.lookahead import Lookahead
 from pydas._transfer.names import NameBook, inside, repair_text, safe_name
 from pydas._transfer.options import Transfer, TransferOptions
 from pydas._transfer.parts import Part, remove_stale
@@ -60,6 +61,8 @@ class _Downloader:
         self.resuming = False  # the root was left by an interrupted run of this download
         self.base = ""  # the local directory the download is made in
         self.dry_run = transfer.options.dry_run
+        # with one worker, the next items are looked up while a file downloads
+        self.lookahead = Lookahead()
 
     def mark_root(self, path: str, kind: str, identifier: Any) -> None:
         """Name the directory this download makes, and what it is a copy of."""
@@ -128,13 +131,13 @@ class _Downloader:
             for child in children.folders
             if not self.excluded(path, repair_text(child["name"]))
         ]
-        lookups: Iterable[concurrent.futures.Future[Item]] = (
-            self.runner.submit(self.remote.item, child["item_id"])
-            for child in children.items
-            if not self.excluded(path, repair_text(child["name"]))
-        )
-        if self.runner.parallel:
-            lookups = list(lookups)  # the workers look items up ahead of the downloads
+        wanted = [child["item_id"] for child in children.items
+                  if not self.excluded(path, repair_text(child["name"]))]
+        lookups: Iterable[concurrent.futures.Future[Item]]
+        if self.runner.parallel:  # the workers look items up ahead of the downloads
+            lookups = [self.runner.submit(self.remote.item, item_id) for item_id in wanted]
+        else:
+            lookups = self.lookahead.map(self.remote.item, wanted)
         futures = []
         for lookup in lookups:
             item = self.runner.result(lookup)
@@ -370,6 +373,7 @@ def download_folder(
         runner.wait()
     finally:
         runner.close()
+        downloader.lookahead.close()
     downloader.finish_root()
     return path
 

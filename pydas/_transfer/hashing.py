@@ -87,6 +87,10 @@ class BackgroundMD5:
         self._queue.put(None)
         thread.join()
 
+    def drain(self) -> None:
+        """Wait until everything fed is hashed, and stop the thread (it hashes no more)."""
+        self._stop(drop=False)
+
     def hexdigest(self) -> str:
         """The digest of everything fed so far (waits for the thread, then stops it)."""
         self._stop(drop=False)

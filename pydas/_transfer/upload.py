@@ -98,7 +98,8 @@ class _Uploader:
         self.server = str(self.communicator.url)
         self.record = Record(store, check_all=self.options.check_all)
         self.md5s = MD5Cache(store)
-        self.later = Deferred()
+        # with one worker, verifications run on a thread of their own, beside the sending
+        self.later = Deferred(background=not transfer.runner.parallel)
         self._callback_lock = threading.Lock()
 
     # -- tree --------------------------------------------------------------
@@ -408,3 +409,4 @@ def upload_entries(
             raise
         finally:
             runner.close()
+            uploader.later.close()

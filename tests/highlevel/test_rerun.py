@@ -6,6 +6,7 @@ import pytest
 from support.servertree import item_files, md5, methods, server_tree, write_tree
 
 import pydas
+from pydas._transfer.lookahead import DEPTH
 
 TREE = {
     "data/a.txt": b"a",
@@ -139,12 +140,17 @@ def test_uploading_a_folder_again_without_reuse_says_what_to_do(logged_in, tmp_p
     assert server_tree(midas_user.private_folder_id) == {"data/": {"a.txt": {"a.txt": md5(b"a")}}}
 
 
-def test_one_worker_downloads_each_item_right_after_looking_it_up(logged_in, tmp_path,
-                                                                 monkeypatch, midas_server):
-    write_tree(tmp_path, {"pair/a.txt": b"a", "pair/b.txt": b"b"})
+def test_one_worker_looks_a_few_items_up_ahead_of_their_downloads(logged_in, tmp_path,
+                                                                  monkeypatch, midas_server):
+    write_tree(tmp_path, {f"many/{n:02}.txt": bytes([65 + n]) for n in range(12)})
     monkeypatch.chdir(tmp_path)
-    pydas.upload("pair", quiet=True)
+    pydas.upload("many", quiet=True)
     midas_server.clear_request_log()
-    pydas.download("Private/pair", str(tmp_path / "copy"), quiet=True)
-    # item.get, then the file in one POST /download/
-    assert methods(midas_server)[-4:] == ["midas.item.get", None] * 2
+    pydas.download("Private/many", str(tmp_path / "copy"), quiet=True)
+    sent = [m for m in methods(midas_server) if m in ("midas.item.get", None)]
+    assert sent.count("midas.item.get") == 12 and sent.count(None) == 12
+    # output starts at once: the first file comes after a few lookups, not all of them
+    assert sent.index(None) <= DEPTH + 1
+    for downloads in range(1, 13):  # every file was looked up before it was fetched
+        prefix = sent[:[i for i, m in enumerate(sent) if m is None][downloads - 1]]
+        assert prefix.count("midas.item.get") >= downloads

@@ -257,3 +257,27 @@ def test_a_digest_takes_pieces_in_any_order_and_reads_only_the_gaps(tmp_path):
     assert digest.unchanged()
     path.write_bytes(data[:10])
     assert not digest.unchanged()
+
+
+def test_a_large_file_is_hashed_on_a_second_thread_while_it_is_sent(tmp_path, monkeypatch):
+    import threading
+
+    from pydas._transfer import digests
+
+    monkeypatch.setattr(digests, "BACKGROUND_MIN", 1_000_000)
+    data = os.urandom(3_000_000)
+    path = tmp_path / "f"
+    path.write_bytes(data)
+    digest = Digest(str(path), LocalState.of(str(path)))
+    sent = []
+    with digests.SendingFile(str(path), 0, len(data), digest, sent.append) as body:
+        assert any(t.name == "pydas-md5" for t in threading.enumerate())
+        while body.tell() < 2_000_000:
+            body.read(65536)
+    assert not any(t.name == "pydas-md5" for t in threading.enumerate())  # stopped by close
+    with digests.SendingFile(str(path), 1_500_000, len(data), digest, sent.append) as body:
+        while body.read(65536):  # a resume from an earlier offset, to the end
+            pass
+    assert digest.finish() == hashlib.md5(data).hexdigest()
+    assert sum(sent) == 2_031_616 + 1_500_000
+    assert not any(t.name == "pydas-md5" for t in threading.enumerate())

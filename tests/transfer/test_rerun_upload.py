@@ -52,10 +52,19 @@ def cache_dir(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
+#: The workers of the runs of a test (see ``waiting``).
+_RUNS = {"workers": 1}
+
+
 @pytest.fixture
 def waiting(monkeypatch):
-    """Make every run wait for its last verifications (on the injected clock)."""
+    """Make the runs of a test wait for their last verifications (on the injected clock).
+
+    They run with two workers: with one, verifications run on a thread of
+    their own, which waits in real time.
+    """
     monkeypatch.setattr(deferred, "TAIL_SHARE", math.inf)
+    monkeypatch.setitem(_RUNS, "workers", 2)
 
 
 @pytest.fixture
@@ -74,6 +83,7 @@ def tree(tmp_path, monkeypatch, logged_in, clock, cache_dir, waiting):
 def _upload(*, quiet=True, **options):
     """Upload ``data`` again (leaf directories as items, unless ``data`` is the only directory)."""
     summary = TransferSummary()
+    options.setdefault("workers", _RUNS["workers"])
     leaf_items = any(entry.is_dir() for entry in os.scandir("data"))
     pydas.upload("data", reuse_existing=True, leaf_folders_as_items=leaf_items, quiet=quiet,
                  summary=summary, **options)
@@ -146,7 +156,7 @@ def test_an_unchanged_rerun_asks_only_for_listings_and_sends_nothing(
         tree, midas_server, capsys, clock):
     capsys.readouterr()
     midas_server.clear_request_log()
-    summary = _upload(quiet=False)
+    summary = _upload(quiet=False, workers=1)  # nothing new: nothing waits
     assert _asked(midas_server) == {}
     assert collections.Counter(methods(midas_server)) == {
         "midas.user.folders": 1, "midas.folder.children": 3}
@@ -155,7 +165,7 @@ def test_an_unchanged_rerun_asks_only_for_listings_and_sends_nothing(
     clock.advance(3)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYDAS_NO_RECORD", "1")  # the lines of a run that asks about every item
-        _upload(quiet=False)
+        _upload(quiet=False, workers=1)
     assert lines == capsys.readouterr().out.splitlines()
     assert any("Uploading Bitstream from" in line for line in lines)
 
@@ -463,7 +473,7 @@ def test_a_dry_run_writes_nothing_to_the_record(tmp_path, monkeypatch, logged_in
 
 
 def test_an_interrupted_run_leaves_no_entry_for_an_unverified_upload(
-        tmp_path, monkeypatch, logged_in, clock, cache_dir, waiting, midas_server, midas_user):
+        tmp_path, monkeypatch, logged_in, clock, cache_dir, midas_server, midas_user):
     write_tree(tmp_path, {"data/a.txt": b"alpha", "data/b.txt": b"b" * 100_000})
     monkeypatch.chdir(tmp_path)
     interrupt_uploads_after(pydas.session.communicator, 50_000)
@@ -487,7 +497,7 @@ def _server_files_flat(midas_server, folder_id):
 
 
 def test_a_failure_in_a_later_file_still_verifies_what_was_sent(
-        tmp_path, monkeypatch, logged_in, clock, cache_dir, waiting, midas_server, midas_user):
+        tmp_path, monkeypatch, logged_in, clock, cache_dir, midas_server, midas_user):
     write_tree(tmp_path, {"data/a.txt": b"alpha", "data/b.txt": b"bravo"})
     monkeypatch.chdir(tmp_path)
     real = Remote.new_item_token
@@ -551,7 +561,7 @@ KILLED_WHILE_WAITING = textwrap.dedent("""
     deferred.TAIL_SHARE = float("inf")
     deferred.time = types.SimpleNamespace(monotonic=time.monotonic, time=time.time, sleep=sleep)
     pydas.login(email=email, api_key=key, url=url)
-    pydas.upload("data", reuse_existing=True, quiet=True)
+    pydas.upload("data", reuse_existing=True, quiet=True, workers=2)  # verified by the workers
     print("returned", flush=True)
 """)
 
