@@ -590,18 +590,23 @@ def test_a_run_killed_before_its_deferred_verification_left_no_entry(
     assert _server_files_flat(midas_server, data) == {"a.txt": md5(b"alpha")}
 
 
-@pytest.mark.parametrize("gone", ["data/a.txt", "data/sub/series/2.dcm"],
-                         ids=["existing-item", "leaf-item"])
-def test_a_file_gone_since_the_scan_fails_its_upload_with_a_transfer_error(
-        tree, monkeypatch, clock, gone):
+def _removed_after_the_scan(monkeypatch, path):
+    """Make the next upload's scan remove ``path`` once it has seen it."""
     real_scan = pydas._transfer.scan
 
     def scan_then_remove(*args):
         scanned = real_scan(*args)
-        os.remove(gone)
+        os.remove(path)
         return scanned
 
     monkeypatch.setattr(pydas._transfer, "scan", scan_then_remove)
+
+
+@pytest.mark.parametrize("gone", ["data/a.txt", "data/sub/series/2.dcm"],
+                         ids=["existing-item", "leaf-item"])
+def test_a_file_gone_since_the_scan_fails_its_upload_with_a_transfer_error(
+        tree, monkeypatch, clock, gone):
+    _removed_after_the_scan(monkeypatch, gone)
     _rewrite_keeping_size_and_mtime(tree.parent / gone, b"x" * len(TREE[gone]))
     with pytest.raises(exceptions.TransferError, match="could not be read"):
         _upload()
@@ -612,14 +617,7 @@ def test_a_new_leaf_item_whose_file_is_gone_since_the_scan_fails_with_a_transfer
         tmp_path, monkeypatch, logged_in, clock, cache_dir, size):
     write_tree(tmp_path, {"data/series/1.dcm": b"one", "data/series/2.dcm": b"0" * size})
     monkeypatch.chdir(tmp_path)
-    real_scan = pydas._transfer.scan
-
-    def scan_then_remove(*args):
-        scanned = real_scan(*args)
-        os.remove("data/series/2.dcm")
-        return scanned
-
-    monkeypatch.setattr(pydas._transfer, "scan", scan_then_remove)
+    _removed_after_the_scan(monkeypatch, "data/series/2.dcm")
     with pytest.raises(exceptions.TransferError, match="could not be read"):
         _upload()
 
@@ -629,13 +627,6 @@ def test_a_new_file_gone_since_the_scan_fails_with_a_transfer_error(
         tmp_path, monkeypatch, logged_in, clock, cache_dir, size):
     write_tree(tmp_path, {"data/a.txt": b"0" * size})
     monkeypatch.chdir(tmp_path)
-    real_scan = pydas._transfer.scan
-
-    def scan_then_remove(*args):
-        scanned = real_scan(*args)
-        os.remove("data/a.txt")
-        return scanned
-
-    monkeypatch.setattr(pydas._transfer, "scan", scan_then_remove)
+    _removed_after_the_scan(monkeypatch, "data/a.txt")
     with pytest.raises(exceptions.TransferError, match="could not be read"):
         _upload()
