@@ -357,6 +357,7 @@ def upload(
     folder_id: Any = None,
     exclude: Union[str, Sequence[str]] = (),
     dry_run: bool = False,
+    check_all: bool = False,
 ) -> None:
     """Upload files and directories matching a pattern.
 
@@ -391,6 +392,11 @@ def upload(
         uploaded (``Would upload ...``, ``Would skip ... (unchanged)`` with
         ``reuse_existing``) and count it in ``summary``; a folder that exists
         already is reported as it would be by the real upload
+    :param check_all: with ``reuse_existing``, ask the server about every
+        existing item (one ``midas.item.get`` each) instead of skipping those
+        that the record of earlier runs shows unchanged on both sides; use it
+        after files were deleted or renamed inside items on the server, which
+        no folder listing shows (the same as ``PYDAS_NO_RECORD=1`` for one call)
     :raises NotLoggedIn: before any request, if :func:`login` was not called
     :raises LocalInputError: before any request, if the pattern matches nothing
         or something cannot be read
@@ -419,6 +425,7 @@ def upload(
         reuse_existing=reuse_existing,
         leaf_folders_as_items=leaf_folders_as_items,
         dry_run=dry_run,
+        check_all=check_all,
     )
     reporter = _transfer.Reporter(quiet=quiet, bar=options.bar)
     try:

@@ -141,13 +141,14 @@ class Deferred:
         for work in self._pop(time.monotonic()):
             work()
 
-    def finish(self, runner: Runner, sleep: Callable[[float], None] = time.sleep) -> None:
+    def finish(self, runner: Runner, sleep: Optional[Callable[[float], None]] = None) -> None:
         """Run what is still waiting: at its moment if the wait is short enough, else now.
 
         :param runner: runs the jobs (on its workers, when it has several)
-        :param sleep: how to wait
+        :param sleep: how to wait (default: ``time.sleep`` as this module sees it)
         :raises Exception: the first failure of a job
         """
+        sleep = sleep or time.sleep
         with self._lock:
             last = max((due for due, _, _ in self._waiting), default=0.0)
         now = time.monotonic()

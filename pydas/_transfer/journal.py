@@ -36,6 +36,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Dict, Iterator, Optional
 
+from pydas import exceptions
 from pydas._transfer import locks
 from pydas._transfer.cache import CACHE_DIR_VARIABLE, cache_directory
 
@@ -149,9 +150,15 @@ class UploadJournal:
         :param server: the server URL
         :param item_id: the item receiving the file
         :param local_path: the file
+        :raises pydas.exceptions.TransferError: when the file is gone or unreadable
         """
         path = os.path.abspath(local_path)
-        info = os.stat(path)
+        try:
+            info = os.stat(path)
+        except OSError as error:
+            raise exceptions.TransferError(
+                f"upload of {local_path!r} failed: the file could not be read ({error})"
+            ) from error
         identity = {"server": server, "item_id": str(item_id), "path": path,
                     "size": info.st_size, "mtime_ns": info.st_mtime_ns}
         if not self._usable:

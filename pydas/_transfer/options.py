@@ -32,6 +32,8 @@ class TransferOptions:
     :param excludes: what downloads leave out (uploads leave it out when scanning)
     :param dry_run: send and write nothing: say what would be done, and
         count it in the summary
+    :param check_all: re-runs check every item with the server instead of
+        trusting the re-run record (:mod:`pydas._transfer.record`)
     :param item_upload_callbacks: called as ``cb(communicator, token, item_id)``
     :param item_download_callbacks: called as ``cb(communicator, token, item, path)``
     :param folder_download_callbacks: called as ``cb(communicator, token, folder, path)``
@@ -45,6 +47,7 @@ class TransferOptions:
     allow_existing: bool = False
     excludes: Excludes = field(default_factory=Excludes)
     dry_run: bool = False
+    check_all: bool = False
     item_upload_callbacks: Tuple[Callback, ...] = ()
     item_download_callbacks: Tuple[Callback, ...] = ()
     folder_download_callbacks: Tuple[Callback, ...] = ()

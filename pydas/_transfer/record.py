@@ -21,8 +21,10 @@ layout belongs to the caller)::
 (e.g. uploads use ``["upload", folder id, absolute path]`` as JSON). The
 database, its bounds (:data:`RECORD_LIMIT` entries) and its concurrency are
 those of :mod:`pydas._transfer.cache`. With ``PYDAS_NO_RECORD`` set (to
-anything but ``0`` or nothing), lookups find nothing, so every item is checked
-with the server again (a full check), and what that check finds is stored.
+anything but ``0`` or nothing), or with ``Record(store, check_all=True)`` (the
+``check_all`` of :func:`pydas.upload`, ``--check-all`` of the ``pydas``
+command), lookups find nothing, so every item is checked with the server again
+(a full check), and what that check finds is stored.
 
 Two value types carry the rules that decide whether an entry still holds:
 
@@ -49,15 +51,19 @@ last change that could share its stamp. An item may be skipped only if its
 entry is settled and the listing shows the same four fields.
 
 What no listing shows (measured on Midas 3.4.2, ``benchmarks/NOTES.rst``
-§4): ``midas.bitstream.delete`` moves neither ``date_update`` nor
-``sizebytes``, so a bitstream deleted on the server after an upload is not
-noticed by a re-run that trusts the record. Set ``PYDAS_NO_RECORD`` for a run
-that checks every item.
+§4, ``tests/live/test_live_rerun_upload.py``): ``midas.bitstream.delete`` and
+``midas.bitstream.edit`` (a rename) save the bitstream alone and move neither
+the item's ``date_update`` nor its ``sizebytes`` (``midas.item.get`` shows
+them unchanged too, only its revision's bitstreams differ). A bitstream
+deleted or renamed on the server after an upload is therefore not noticed by
+a re-run that trusts the record; make a full check (``PYDAS_NO_RECORD=1`` or
+``check_all``) after such changes.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -104,11 +110,13 @@ class Record:
     """The re-run record in an open :class:`~pydas._transfer.cache.CacheStore`.
 
     :param store: the open cache database
+    :param check_all: find nothing (a full check) for this run, as with
+        ``PYDAS_NO_RECORD`` set; what the run verifies is still stored
     """
 
-    def __init__(self, store: CacheStore) -> None:
+    def __init__(self, store: CacheStore, check_all: bool = False) -> None:
         self._table = CacheTable(store, _TABLE, RECORD_LIMIT)
-        self.enabled = not _disabled()
+        self.enabled = not (check_all or _disabled())
 
     @staticmethod
     def _key(server: str, key: str) -> str:
@@ -294,6 +302,11 @@ class ItemState:
 
 
 def _time(value: Any) -> Optional[float]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
+    # a damaged entry may hold NaN, infinities or huge numbers (JSON as Python reads it)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) else None

@@ -76,9 +76,12 @@ def needs_multipart(local: LocalFile) -> bool:
     """
     if local.size % _PHP_PIECE != 1:
         return False
-    with open(local.path, "rb") as handle:
-        handle.seek(local.size - 1)
-        return handle.read(1) == b"0"
+    try:
+        with open(local.path, "rb") as handle:
+            handle.seek(local.size - 1)
+            return handle.read(1) == b"0"
+    except OSError:
+        return False  # unreadable now: sending it fails with a TransferError that says so
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class _Uploader:
         self.reporter = transfer.reporter
         self.options = transfer.options
         self.server = str(self.communicator.url)
-        self.record = Record(store)
+        self.record = Record(store, check_all=self.options.check_all)
         self.md5s = MD5Cache(store)
         self.sightings = Sightings(store)
         # with one worker, verifications run on a thread of their own, beside the sending
@@ -242,7 +242,7 @@ class _Uploader:
         digests = []
         for index, entry in enumerate(files, 1):
             self.reporter.status(f"Uploading Bitstream from {entry.path} ({index} of {len(files)})")
-            md5 = self.md5s.md5(entry.path, entry.state)
+            md5 = self.md5_of(entry)
             digests.append(md5)
             upload = put_file(self.transfer, item_id, entry, md5, before=before)
             before = upload.item
@@ -270,7 +270,7 @@ class _Uploader:
         item = self.remote.item(item_id)
         read_at = (asked, time.time())
         on_server = _bitstreams_by_name(item)
-        digests = [self.md5s.md5(entry.path, entry.state) for entry in files]
+        digests = [self.md5_of(entry) for entry in files]
         changed = [
             index
             for index, entry in enumerate(files)
@@ -314,6 +314,19 @@ class _Uploader:
         state = ItemState.observed(item.raw, *read_at, earlier=sightings, previous=previous)
         self.remember(folder_id, source, item, state, list(zip(files, digests)))
         self.item_done(item_id)
+
+    def md5_of(self, local: LocalFile) -> str:
+        """The MD5 of a local file (from the cache if it knows it).
+
+        :raises pydas.exceptions.TransferError: when the file cannot be read
+            (gone or locked since it was scanned)
+        """
+        try:
+            return self.md5s.md5(local.path, local.state)
+        except OSError as error:
+            raise exceptions.TransferError(
+                f"upload of {local.path!r} failed: the file could not be read ({error})"
+            ) from error
 
     def all_unchanged(self, item_id: Any, files: List[LocalFile], numbered: bool) -> None:
         """Count the files of an item the record shows unchanged on both sides."""

@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     upload.add_argument("--reuse-existing", action="store_true",
                         help="upload into folders and items that exist already: unchanged "
                         "files are not sent again, changed ones become a new revision")
+    upload.add_argument("--check-all", action="store_true",
+                        help="with --reuse-existing, ask the server about every existing "
+                        "item instead of trusting the record of earlier runs (after files "
+                        "were deleted or renamed inside items on the server, which its "
+                        "listings do not show; the same as PYDAS_NO_RECORD=1)")
     upload.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="leave out files and directories whose name or relative path "
                         "(e.g. scans/raw) matches GLOB, at every level, inside leaf folders "

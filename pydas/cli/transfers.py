@@ -86,6 +86,7 @@ def run_upload(args: argparse.Namespace, out: Output, context: Context) -> int:
         **target,
         leaf_folders_as_items=args.leaf_folders_as_items,
         reuse_existing=args.reuse_existing,
+        check_all=args.check_all,
         **_transfer_options(out, args, summary),
     )
     if args.dry_run:

@@ -2,6 +2,7 @@
 
 import json
 
+from support.clock import Clock, use_clock
 from support.servertree import write_tree
 
 import pydas
@@ -86,3 +87,20 @@ def test_a_failure_part_way_says_what_was_done_before(server_env, tmp_path, caps
     assert status == codes.SERVER, err
     assert err[0].startswith("pydas: error: the server failed: ")
     assert err[-1] == "pydas: done before the failure: 1 file uploaded; 1 byte sent"
+
+
+def test_check_all_asks_about_every_item_the_record_would_skip(server_env, tmp_path,
+                                                               midas_server, monkeypatch):
+    clock = use_clock(monkeypatch, Clock())
+    write_tree(tmp_path, {"d/a.txt": b"aaaa", "d/b.txt": b"bb"})
+    clock.advance(3)
+    assert main(["upload", str(tmp_path / "d"), "--reuse-existing", "-q"]) == 0
+    clock.advance(3)
+    assert main(["upload", str(tmp_path / "d"), "--reuse-existing", "-q"]) == 0
+    clock.advance(3)
+    midas_server.clear_request_log()
+    assert main(["upload", str(tmp_path / "d"), "--reuse-existing", "-q"]) == 0
+    assert "midas.item.get" not in [r.api_method for r in midas_server.request_log]
+    midas_server.clear_request_log()
+    assert main(["upload", str(tmp_path / "d"), "--reuse-existing", "--check-all", "-q"]) == 0
+    assert [r.api_method for r in midas_server.request_log].count("midas.item.get") == 2

@@ -15,6 +15,7 @@ import textwrap
 import time
 
 import pytest
+from support.processes import killable, sigkill
 from support.proxy import CuttingProxy
 from support.servertree import local_tree, md5, methods, server_tree
 from support.sessions import log_in
@@ -59,17 +60,10 @@ def _wait_for(condition, what, process, seconds=30.0):
 
 
 def _killed_midway(script, arguments, condition, what):
-    process = subprocess.Popen([sys.executable, "-c", script, *arguments],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
+    with killable([sys.executable, "-c", script, *arguments],
+                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
         _wait_for(condition, what, process)
-        os.kill(process.pid, signal.SIGKILL)
-        assert process.wait(30) == -signal.SIGKILL
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(30)
-        process.stderr.close()
+        sigkill(process)
 
 
 def _partial_uploads(server):
