@@ -455,6 +455,7 @@ def download(
     summary: Optional[TransferSummary] = None,
     exclude: Union[str, Sequence[str]] = (),
     dry_run: bool = False,
+    check_all: bool = False,
 ) -> str:
     """Download a server folder (recursively) or item into a local directory.
 
@@ -479,6 +480,11 @@ def download(
     :param dry_run: write nothing: print which files would be downloaded
         (``Would download ...``) and which are in place already (``Would skip
         ... (unchanged)``, compared by size and MD5), and count them in ``summary``
+    :param check_all: read every item from the server (one ``midas.item.get``
+        each) instead of skipping those that the record of earlier runs shows
+        unchanged on both sides; use it after files were deleted or renamed
+        inside items on the server, which no folder listing shows (the same as
+        ``PYDAS_NO_RECORD=1`` for one call)
     :returns: the local path of the downloaded folder, file or item directory
         (with ``dry_run``: the path it would have)
     :raises NotLoggedIn: if :func:`login` was not called
@@ -492,7 +498,8 @@ def download(
     excludes = _transfer.Excludes(exclude)
     remote = _remote()
     kind, resource = _transfer.resolve(remote, server_path)
-    options = _options(workers, quiet, progress, excludes=excludes, dry_run=dry_run)
+    options = _options(workers, quiet, progress, excludes=excludes, dry_run=dry_run,
+                       check_all=check_all)
     return _download(remote, kind, resource, local_path, options, _summary(summary))
 
 
@@ -525,6 +532,7 @@ def download_folder_recursive(
     summary: Optional[TransferSummary] = None,
     exclude: Union[str, Sequence[str]] = (),
     dry_run: bool = False,
+    check_all: bool = False,
 ) -> str:
     """Download a folder given by id, recursively, into ``path/<folder name>``.
 
@@ -538,6 +546,7 @@ def download_folder_recursive(
     :param summary: a :class:`TransferSummary` to count what the download did
     :param exclude: what to leave out, as for :func:`download`
     :param dry_run: write nothing, as for :func:`download`
+    :param check_all: read every item from the server, as for :func:`download`
     :returns: the local path of the downloaded folder
     :raises NotLoggedIn: if :func:`login` was not called
     """
@@ -545,7 +554,8 @@ def download_folder_recursive(
     excludes = _transfer.Excludes(exclude)
     remote = _remote()
     folder = _transfer.folder_by_id(remote, folder_id)
-    options = _options(workers, quiet, progress, excludes=excludes, dry_run=dry_run)
+    options = _options(workers, quiet, progress, excludes=excludes, dry_run=dry_run,
+                       check_all=check_all)
     return _download(remote, "folder", folder, path, options, _summary(summary))
 
 

@@ -105,7 +105,8 @@ class _Downloader:
         # callbacks are handed the item a skipped item would not be read for
         if store is not None and not (self.options.item_download_callbacks
                                       or self.options.folder_download_callbacks):
-            self.record, self.sightings = Record(store), Sightings(store)
+            self.record = Record(store, check_all=self.options.check_all)
+            self.sightings = Sightings(store)
         # with one worker, the next items are looked up while a file downloads
         self.lookahead = Lookahead()
 

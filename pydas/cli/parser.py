@@ -130,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--dry-run", action="store_true",
                           help="say which files would be downloaded and which are in place "
                           "already (same size and MD5), and write nothing")
+    download.add_argument("--check-all", action="store_true",
+                          help="read every item from the server instead of trusting the "
+                          "record of earlier runs (after files were deleted or renamed "
+                          "inside items on the server, which its listings do not show; "
+                          "the same as PYDAS_NO_RECORD=1)")
     download.add_argument("--workers", type=_positive, default=1, metavar="N",
                           help="download N items at a time (default 1)")
     download.add_argument("--json", action="store_true",

@@ -57,6 +57,7 @@ def _transfer_options(out: Output, args: argparse.Namespace,
         "summary": summary,
         "exclude": args.exclude,
         "dry_run": args.dry_run,
+        "check_all": args.check_all,
     }
 
 
@@ -86,7 +87,6 @@ def run_upload(args: argparse.Namespace, out: Output, context: Context) -> int:
         **target,
         leaf_folders_as_items=args.leaf_folders_as_items,
         reuse_existing=args.reuse_existing,
-        check_all=args.check_all,
         **_transfer_options(out, args, summary),
     )
     if args.dry_run:

@@ -104,3 +104,20 @@ def test_check_all_asks_about_every_item_the_record_would_skip(server_env, tmp_p
     midas_server.clear_request_log()
     assert main(["upload", str(tmp_path / "d"), "--reuse-existing", "--check-all", "-q"]) == 0
     assert [r.api_method for r in midas_server.request_log].count("midas.item.get") == 2
+
+
+def test_download_check_all_reads_every_item_the_record_would_skip(server_env, tmp_path,
+                                                                   midas_server, monkeypatch):
+    clock = use_clock(monkeypatch, Clock())
+    write_tree(tmp_path, {"d/a.txt": b"aaaa", "d/b.txt": b"bb"})
+    assert main(["upload", str(tmp_path / "d"), "-q"]) == 0
+    for _ in range(2):  # the second run settles the record of the first
+        clock.advance(3)
+        assert main(["download", "Private/d", str(tmp_path / "copy"), "-q"]) == 0
+    clock.advance(3)
+    midas_server.clear_request_log()
+    assert main(["download", "Private/d", str(tmp_path / "copy"), "-q"]) == 0
+    assert "midas.item.get" not in [r.api_method for r in midas_server.request_log]
+    midas_server.clear_request_log()
+    assert main(["download", "Private/d", str(tmp_path / "copy"), "--check-all", "-q"]) == 0
+    assert [r.api_method for r in midas_server.request_log].count("midas.item.get") == 2

@@ -195,11 +195,16 @@ def test_a_dry_run_uses_the_record_and_writes_nothing_to_it(world, midas_server,
     assert not (world / "data" / "a.txt").exists()
 
 
-def test_no_record_checks_every_item(world, midas_server, clock, monkeypatch):
+@pytest.mark.parametrize("how", ["environment", "check_all"])
+def test_no_record_checks_every_item(world, midas_server, clock, monkeypatch, how):
     _settled(midas_server, world, clock)
-    monkeypatch.setenv("PYDAS_NO_RECORD", "1")
-    counts, summary = _download(midas_server, world)
+    if how == "environment":
+        monkeypatch.setenv("PYDAS_NO_RECORD", "1")
+    counts, summary = _download(midas_server, world, check_all=how == "check_all")
     assert counts["midas.item.get"] == ITEMS and _counts(summary) == (0, 5)
+    monkeypatch.delenv("PYDAS_NO_RECORD", raising=False)
+    counts, _ = _download(midas_server, world)  # the full check wrote the record again
+    assert counts["midas.item.get"] == 0
 
 
 def test_download_callbacks_get_every_item(world, midas_server, clock):
