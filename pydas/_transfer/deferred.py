@@ -17,8 +17,10 @@ Who runs a verification that has come due:
   :meth:`Deferred.run_due`, so the transfer stops as after any failed job.
 
 At the end, what is still waiting is verified at once, unless waiting for it
-costs less than :data:`TAIL_SHARE` of the time the transfer has taken so far
-(then the record of the last files can be trusted too). Nothing is reported
+costs less than :data:`TAIL_SHARE` of the time the transfer has taken so far,
+or at least :data:`TAIL_ITEMS` verifications wait (then the record of the last
+files can be trusted too, and a re-run does not ask about each of them: the
+wait, at most the settling time, is then worth more requests than it costs). Nothing is reported
 done before its verification has run: :meth:`Deferred.finish` returns only
 when every job has, and raises the first failure.
 """
@@ -36,10 +38,12 @@ from pydas._transfer.runner import Runner
 
 logger = logging.getLogger("pydas")
 
-__all__ = ["TAIL_SHARE", "Deferred"]
+__all__ = ["TAIL_ITEMS", "TAIL_SHARE", "Deferred"]
 
 #: The longest wait for the last verifications, as a share of the transfer's time so far.
 TAIL_SHARE = 0.05
+#: As many verifications waiting at the end make the wait worth it whatever its share.
+TAIL_ITEMS = 100
 
 _Work = Callable[[], None]
 
@@ -151,8 +155,9 @@ class Deferred:
         sleep = sleep or time.sleep
         with self._lock:
             last = max((due for due, _, _ in self._waiting), default=0.0)
+            many = len(self._waiting) >= TAIL_ITEMS
         now = time.monotonic()
-        wait = last - now <= TAIL_SHARE * (now - self.started)
+        wait = many or last - now <= TAIL_SHARE * (now - self.started)
         if self._background:
             with self._lock:
                 self._hurry = self._hurry or not wait

@@ -111,3 +111,25 @@ def test_an_upload_whose_verification_fails_on_the_thread_fails_and_counts_nothi
     again = TransferSummary()
     pydas.upload("data", reuse_existing=True, quiet=True, summary=again)
     assert again.uploaded + again.unchanged == 3
+
+
+@pytest.mark.parametrize("count, waits", [(2, False), (3, True)])
+def test_many_verifications_waiting_at_the_end_are_run_at_their_moment(monkeypatch, count,
+                                                                        waits):
+    from pydas._transfer import deferred as module
+
+    now = [1000.0]
+    monkeypatch.setattr(module.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(module, "TAIL_ITEMS", 3)
+    deferred, seen, slept = Deferred(), Recorder(), []
+    for index in range(count):
+        deferred.add(now[0] + 2, seen.job(index))  # due in 2 s; the run took no time at all
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    deferred.finish(Runner(1), sleep=sleep)
+    assert seen.ran == list(range(count))
+    # a short tail is verified at once; a long one at its moment (so its record settles)
+    assert slept == ([2.0] if waits else [])
