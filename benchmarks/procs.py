@@ -45,7 +45,7 @@ class ChildFailed(RuntimeError):
 def emulator_process(python: str = sys.executable) -> Iterator[Dict[str, str]]:
     """Run ``pydas.testing.MidasServer`` in its own process, with one user.
 
-    :yields: ``{"url", "email", "api_key"}``; the server stops when the block ends.
+    :yields: ``{"url", "email", "api_key", "pid"}``; the server stops when the block ends.
     """
     proc = subprocess.Popen(
         [python, "-c", _EMULATOR, "bench@example.com", "bench-password"],
@@ -57,7 +57,7 @@ def emulator_process(python: str = sys.executable) -> Iterator[Dict[str, str]]:
         line = proc.stdout.readline() if proc.stdout else ""
         if not line:
             raise ChildFailed("the emulator did not start")
-        yield json.loads(line)
+        yield {**json.loads(line), "pid": proc.pid}
     finally:
         if proc.stdin:
             proc.stdin.close()
