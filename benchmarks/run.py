@@ -29,6 +29,9 @@ download steps alone (the tree and the big file are still uploaded, but not
 measured) and puts them into the label's record in place of the earlier ones.
 ``--render`` only rewrites ``RESULTS.rst``, e.g. after ``results/verdict.rst``
 (the hand-written reading of the figures against the targets) was edited.
+``call_floor.py`` (one small call in ``http.client``, ``requests`` and pydas)
+and ``cpu_split.py`` (the CPU of client, emulator and proxy in one step) give
+the floors that verdict cites; ``profile_upload.py`` profiles the client.
 """
 
 import argparse
