@@ -12,6 +12,8 @@ import sys
 import termios
 import time
 
+import pytest
+
 from pydas.cli import errors as codes
 
 
@@ -58,13 +60,21 @@ def test_ctrl_c_exits_130_with_advice(home):
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             silent.settimeout(60)
-            connection, _ = silent.accept()  # the command is now waiting for an answer
+            connection, _ = silent.accept()
+            connection.settimeout(60)
+            request = b""
+            while b"\r\n\r\n" not in request:  # the command is now waiting for an answer
+                piece = connection.recv(4096)
+                assert piece, "the command closed its connection before sending a request"
+                request += piece
             process.send_signal(signal.SIGINT)
             _out, err = process.communicate(timeout=60)
             connection.close()
         finally:
             if process.poll() is None:
                 process.kill()
+                _out, err = process.communicate()
+                pytest.fail(f"the command did not stop after SIGINT; it printed: {err!r}")
     assert process.returncode == codes.INTERRUPTED
     assert err.splitlines() == [
         "pydas: error: interrupted",
