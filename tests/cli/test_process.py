@@ -49,6 +49,10 @@ def test_debug_shows_the_traceback(home):
     assert "Traceback" in result.stderr
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_exits_130_with_advice(home):
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
@@ -57,7 +61,10 @@ def test_ctrl_c_exits_130_with_advice(home):
         process = subprocess.Popen(
             [sys.executable, "-m", "pydas", "whoami", "--url", f"http://127.0.0.1:{port}",
              "--email", "a@b.c"], env=_env(home, MIDAS_API_KEY="k"),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            # as at a terminal: a shell ignores SIGINT in what it starts in the background
+            # (a CI job, say), and the child would inherit that
+            preexec_fn=_default_sigint)
         try:
             silent.settimeout(60)
             connection, _ = silent.accept()
