@@ -15,18 +15,26 @@ package, one module per job:
 * :mod:`~pydas._transfer.names` — server names made safe, distinct local names;
 * :mod:`~pydas._transfer.upload` — local trees become server folders and items;
 * :mod:`~pydas._transfer.send` — one file: sent, resumed, verified, repaired;
+* :mod:`~pydas._transfer.deferred` — verifications put off until the record can
+  trust them, run beside the sending;
 * :mod:`~pydas._transfer.journal` — open upload tokens kept for a later run;
 * :mod:`~pydas._transfer.cache` — the SQLite file in the user cache dir that
   holds the record and the MD5 cache;
 * :mod:`~pydas._transfer.record` — what earlier transfers left verified, and
   the rules that say when a re-run may skip it;
+* :mod:`~pydas._transfer.rerun` — the upload entries of the record: when an
+  upload re-run may skip an item without asking about it;
 * :mod:`~pydas._transfer.rerun_download` — the download entries of the
   record: when a download re-run may skip an item without reading it;
 * :mod:`~pydas._transfer.sightings` — since when this client saw each item's
   ``date_update``, so that a download soon after an upload trusts its record;
 * :mod:`~pydas._transfer.digests` — the MD5s of local files, kept by path and
   ``os.stat`` state; the MD5 of an upload built from the pieces it sends;
+* :mod:`~pydas._transfer.hashing` — MD5 on a second thread, beside the
+  receiving or sending of a big file;
 * :mod:`~pydas._transfer.download` — verified, atomic downloads;
+* :mod:`~pydas._transfer.lookahead` — items looked up ahead of a one-worker
+  download;
 * :mod:`~pydas._transfer.parts` — the part files of downloads, continued by
   later runs;
 * :mod:`~pydas._transfer.verify` — the one rule that says a transfer is done;
