@@ -53,6 +53,7 @@ from pydas._transfer.verify import is_md5
 
 __all__ = ["DownloadEntry", "RecordedFile", "clock", "download_key", "local_state"]
 
+
 def clock() -> float:
     """The client clock of the record's times (``time.time()``; tests replace it)."""
     return time.time()

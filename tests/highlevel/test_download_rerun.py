@@ -13,6 +13,7 @@ import sqlite3
 import time
 
 import pytest
+from support.clock import Clock, use_clock
 from support.servertree import local_tree, md5, methods, write_tree
 
 import pydas
@@ -42,30 +43,12 @@ EXPECTED = {
 ITEMS = 4  # a.txt, b.txt, sub/c.txt, sub/series
 
 
-class Clock:
-    """A client and server clock that moves only when told to."""
-
-    def __init__(self):
-        self.now = float(int(time.time()))
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, seconds=10.0):
-        self.now += seconds
-
-    # the part of the time module the emulator's stamps use
-    strftime = staticmethod(time.strftime)
-
-    def gmtime(self, when=None):
-        return time.gmtime(self.now if when is None else when)
-
-
 @pytest.fixture
 def clock(monkeypatch):
-    fake = Clock()
-    monkeypatch.setattr(time, "time", fake)
-    monkeypatch.setattr(values, "time", fake)
+    real_time_ns = time.time_ns
+    fake = use_clock(monkeypatch, Clock())
+    fake.now = float(int(fake.now))  # on a whole second, as the server's stamps are
+    monkeypatch.setattr(time, "time_ns", real_time_ns)  # file states: the file system's clock
     return fake
 
 
@@ -96,16 +79,16 @@ def _download(midas_server, target, **kwargs):
 def _settled(midas_server, target, clock):
     """Download, and download again 10 s later: the record now holds settled entries."""
     _download(midas_server, target)
-    clock.advance()
+    clock.advance(10)
     _download(midas_server, target)
-    clock.advance()
+    clock.advance(10)
 
 
 def _change_on_server(clock, relative, content):
     """Another client uploads ``content`` as the new head of an item (later by the clock)."""
     write_tree(".", {relative: content})
     _upload()
-    clock.advance()
+    clock.advance(10)
 
 
 def _counts(summary):
@@ -131,13 +114,13 @@ def test_a_download_2_s_after_the_upload_is_free_to_run_again(world, midas_serve
 def test_a_download_of_what_another_client_uploaded_settles_on_its_second_run(
         world, midas_server, clock):
     _forget_sightings()
-    clock.advance()
+    clock.advance(10)
     first, _ = _download(midas_server, world)
     assert first["midas.item.get"] == ITEMS and first[None] == 5
-    clock.advance()
+    clock.advance(10)
     second, _ = _download(midas_server, world)  # settles the entries of the first run
     assert second["midas.item.get"] == ITEMS and second[None] == 0
-    clock.advance()
+    clock.advance(10)
     third, summary = _download(midas_server, world)
     assert third == {"midas.user.folders": 1, "midas.folder.children": 3}
     assert _counts(summary) == (0, 5)
@@ -347,7 +330,7 @@ def test_a_change_in_the_same_second_as_the_first_download_is_not_missed(world, 
     _download(midas_server, world)  # in the second of the upload: not settled
     write_tree(".", {"data/a.txt": b"A"})
     _upload()  # stamped in that same second: the listing shows what it showed
-    clock.advance()
+    clock.advance(10)
     counts, summary = _download(midas_server, world)
     assert counts["midas.item.get"] == ITEMS and _counts(summary) == (1, 4)
     assert (world / "data" / "a.txt").read_bytes() == b"A"
@@ -384,7 +367,7 @@ def test_changed_metadata_makes_the_item_checked_again(world, midas_server, cloc
 def test_names_that_clash_resolve_as_in_a_full_run(world, midas_server, clock, tmp_path):
     write_tree(".", {"data/A.TXT": b"upper"})
     _upload()
-    clock.advance()
+    clock.advance(10)
     _settled(midas_server, world, clock)
     _change_on_server(clock, "data/A.TXT", b"UPPER")
     counts, _ = _download(midas_server, world)
@@ -436,7 +419,7 @@ def test_a_name_an_earlier_item_took_makes_the_later_one_read_again(logged_in, t
     def run():
         midas_server.clear_request_log()
         pydas.download("Private/pair", str(target), quiet=True)
-        clock.advance()
+        clock.advance(10)
         return collections.Counter(methods(midas_server))
 
     run()
